@@ -1,0 +1,3 @@
+from promptcanvas.entrypoints.cli.main import app
+
+app()

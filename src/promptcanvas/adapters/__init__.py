@@ -1,0 +1,1 @@
+"""Implementations of the ports: database, storage, and later queues and providers."""

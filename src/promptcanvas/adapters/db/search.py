@@ -1,0 +1,154 @@
+"""Full-text search per database: SQLite FTS5 and PostgreSQL tsvector, over the same tokens."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from promptcanvas.adapters.db.tables import prompts
+from promptcanvas.domain.prompts import Prompt
+from promptcanvas.domain.text import QueryTerm, index_document, index_tokens
+
+
+def prompt_documents(prompt: Prompt) -> tuple[str, str, str]:
+    """The three indexed fields of a prompt: text, meta (tags + category), negative text."""
+    meta = " ".join([*prompt.tags, prompt.category or ""])
+    return (
+        index_document(prompt.text),
+        index_document(meta),
+        index_document(prompt.negative_text),
+    )
+
+
+class SearchIndex(abc.ABC):
+    """Keeps a prompt's search entry in step with its row, inside the caller's transaction."""
+
+    @abc.abstractmethod
+    def put(self, conn: sa.Connection, prompt: Prompt) -> None:
+        """Insert or replace the prompt's entry."""
+
+    @abc.abstractmethod
+    def remove(self, conn: sa.Connection, pk: int) -> None:
+        """Remove the entry of prompt pk."""
+
+    @abc.abstractmethod
+    def apply(
+        self, stmt: sa.Select[Any], terms: Sequence[QueryTerm], sort: str, after_pk: int | None
+    ) -> tuple[sa.Select[Any], dict[str, str]]:
+        """Restrict a SELECT over `prompts` to rows matching every term, ordered by sort.
+
+        after_pk continues a newest/oldest listing after that prompt (keyset paging).
+        """
+
+
+def _quote_fts(term: QueryTerm) -> str:
+    return '"' + " ".join(term.tokens) + '"' + ("*" if term.prefix else "")
+
+
+class SqliteSearch(SearchIndex):
+    """FTS5 table prompt_fts, rowid = prompts.pk."""
+
+    _fts = sa.table("prompt_fts", sa.column("rowid", sa.Integer), sa.column("rank", sa.Float))
+
+    def put(self, conn: sa.Connection, prompt: Prompt) -> None:
+        """Insert or replace the prompt's entry."""
+        assert prompt.pk is not None
+        text_doc, meta_doc, negative_doc = prompt_documents(prompt)
+        conn.execute(sa.text("DELETE FROM prompt_fts WHERE rowid = :pk"), {"pk": prompt.pk})
+        conn.execute(
+            sa.text(
+                "INSERT INTO prompt_fts(rowid, text_doc, meta_doc, negative_doc) "
+                "VALUES (:pk, :t, :m, :n)"
+            ),
+            {"pk": prompt.pk, "t": text_doc, "m": meta_doc, "n": negative_doc},
+        )
+
+    def remove(self, conn: sa.Connection, pk: int) -> None:
+        """Remove the entry of prompt pk."""
+        conn.execute(sa.text("DELETE FROM prompt_fts WHERE rowid = :pk"), {"pk": pk})
+
+    def apply(
+        self, stmt: sa.Select[Any], terms: Sequence[QueryTerm], sort: str, after_pk: int | None
+    ) -> tuple[sa.Select[Any], dict[str, str]]:
+        """Drive the query from the FTS table, so FTS5 hands back rowids already in order."""
+        fts = self._fts
+        stmt = stmt.join_from(fts, prompts, prompts.c.pk == fts.c.rowid).where(
+            sa.text("prompt_fts MATCH :fts")
+        )
+        if sort == "relevance":
+            stmt = stmt.order_by(fts.c.rank, fts.c.rowid.desc())
+        elif sort == "oldest":
+            if after_pk is not None:
+                stmt = stmt.where(fts.c.rowid > after_pk)
+            stmt = stmt.order_by(fts.c.rowid.asc())
+        else:
+            if after_pk is not None:
+                stmt = stmt.where(fts.c.rowid < after_pk)
+            stmt = stmt.order_by(fts.c.rowid.desc())
+        return stmt, {"fts": " AND ".join(_quote_fts(t) for t in terms)}
+
+
+def _ts_quote(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_literal(prompt: Prompt) -> str:
+    """A tsvector built from our own tokens (no PostgreSQL parser involved), weighted by field."""
+    positions: dict[str, list[str]] = {}
+    pos = 0
+    fields = (
+        (prompt.text, "A"),
+        (" ".join([*prompt.tags, prompt.category or ""]), "B"),
+        (prompt.negative_text, "D"),
+    )
+    for text, weight in fields:
+        pos += 1  # a gap between fields, so a phrase cannot span two of them
+        for token in index_tokens(text):
+            pos += 1
+            if pos > 16383:
+                break
+            entries = positions.setdefault(token, [])
+            if len(entries) < 256:
+                entries.append(f"{pos}{weight}")
+    return " ".join(f"{_ts_quote(tok)}:{','.join(p)}" for tok, p in positions.items())
+
+
+class PostgresSearch(SearchIndex):
+    """A tsvector column prompts.search_vector with a GIN index."""
+
+    def put(self, conn: sa.Connection, prompt: Prompt) -> None:
+        """Set the prompt's tsvector."""
+        conn.execute(
+            sa.text("UPDATE prompts SET search_vector = CAST(:v AS tsvector) WHERE pk = :pk"),
+            {"v": tsvector_literal(prompt), "pk": prompt.pk},
+        )
+
+    def remove(self, conn: sa.Connection, pk: int) -> None:
+        """The vector goes with the row."""
+
+    def apply(
+        self, stmt: sa.Select[Any], terms: Sequence[QueryTerm], sort: str, after_pk: int | None
+    ) -> tuple[sa.Select[Any], dict[str, str]]:
+        """search_vector @@ query, using the GIN index."""
+        parts = []
+        for term in terms:
+            if len(term.tokens) == 1:
+                parts.append(_ts_quote(term.tokens[0]) + (":*" if term.prefix else ""))
+            else:
+                parts.append("(" + " <-> ".join(_ts_quote(t) for t in term.tokens) + ")")
+        stmt = stmt.where(sa.text("prompts.search_vector @@ CAST(:tsq AS tsquery)"))
+        if sort == "relevance":
+            rank = sa.literal_column("ts_rank(prompts.search_vector, CAST(:tsq AS tsquery))")
+            stmt = stmt.order_by(rank.desc(), prompts.c.pk.desc())
+        elif sort == "oldest":
+            if after_pk is not None:
+                stmt = stmt.where(prompts.c.pk > after_pk)
+            stmt = stmt.order_by(prompts.c.pk.asc())
+        else:
+            if after_pk is not None:
+                stmt = stmt.where(prompts.c.pk < after_pk)
+            stmt = stmt.order_by(prompts.c.pk.desc())
+        return stmt, {"tsq": " & ".join(parts)}

@@ -1,0 +1,172 @@
+"""Table definitions. Alembic migrations are the source of truth for the schema; these mirror them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC, on every database."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert aware datetimes to naive UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Attach UTC to stored values."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+ID = sa.String(26)
+metadata = sa.MetaData()
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime),
+    sa.Column("revoked_at", UTCDateTime),
+)
+
+login_tokens = sa.Table(
+    "login_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("used_at", UTCDateTime),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+)
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("owner_id", "name", name="uq_projects_owner_name"),
+)
+
+prompts = sa.Table(
+    "prompts",
+    metadata,
+    sa.Column("pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("id", ID, nullable=False, unique=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("negative_text", sa.Text, nullable=False, default=""),
+    sa.Column("category", sa.String(100)),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("language", sa.String(35), nullable=False),
+    sa.Column("starred", sa.Boolean, nullable=False, default=False),
+    sa.Column("rating", sa.SmallInteger),
+    sa.Column("author", sa.String(200)),
+    sa.Column("project_id", ID, sa.ForeignKey("projects.id", ondelete="SET NULL")),
+    sa.Column("parent_id", ID),
+    sa.Column("note", sa.Text),
+    sa.Column("output_count", sa.Integer, nullable=False, default=0),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("deleted_at", UTCDateTime),
+)
+
+prompt_tags = sa.Table(
+    "prompt_tags",
+    metadata,
+    sa.Column("prompt_pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+              sa.ForeignKey("prompts.pk", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag", sa.String(100), primary_key=True),
+    sa.Column("owner_id", ID, nullable=False),
+)
+
+assets = sa.Table(
+    "assets",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("width", sa.Integer),
+    sa.Column("height", sa.Integer),
+    sa.Column("duration", sa.Float),
+    sa.Column("storage_key", sa.String(512), nullable=False),
+    sa.Column("thumbnail_key", sa.String(512)),
+    sa.Column("original_name", sa.String(255)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("owner_id", "sha256", name="uq_assets_owner_sha256"),
+)
+
+generations = sa.Table(
+    "generations",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("prompt_id", ID, sa.ForeignKey("prompts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("provider", sa.String(100), nullable=False),
+    sa.Column("model", sa.String(200)),
+    sa.Column("model_version", sa.String(100)),
+    sa.Column("parameters", sa.JSON, nullable=False),
+    sa.Column("seed", sa.BigInteger),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("cost", sa.Float),
+    sa.Column("latency_ms", sa.Integer),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+generation_assets = sa.Table(
+    "generation_assets",
+    metadata,
+    sa.Column("generation_id", ID, sa.ForeignKey("generations.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("asset_id", ID, sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False, default=0),
+)
+
+# Tables in dependency order: used by backup/restore and by test cleanup.
+ALL_TABLES = [
+    users, api_keys, login_tokens, sessions, projects, prompts, prompt_tags,
+    assets, generations, generation_assets,
+]

@@ -1,0 +1,248 @@
+"""Storage on a local filesystem: one file per key under a root directory."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from promptcanvas.ports.storage import (
+    ObjectInfo,
+    ObjectNotFound,
+    Storage,
+    StorageError,
+    validate_key,
+)
+
+# Temp files live under the root so that os.replace never crosses a filesystem.
+_TMP = ".tmp"
+_MISSING = (FileNotFoundError, NotADirectoryError)
+
+
+class LocalStorage(Storage):
+    """Objects as files under root; a put writes root/.tmp/<random> and renames it into place."""
+
+    kind = "local"
+
+    def __init__(self, root: Path) -> None:
+        self._root = Path(root).resolve()
+        self._tmp = self._root / _TMP
+
+    def __repr__(self) -> str:
+        return f"LocalStorage({str(self._root)!r})"
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store data under key atomically and durably."""
+        path = self._path(key)
+        try:
+            if _refresh(path, len(data)):
+                return
+            _make_dirs(path.parent)
+            self._tmp.mkdir(exist_ok=True)
+            temp = self._tmp / f"{uuid.uuid4().hex}.part"
+            _write_synced(temp, data)
+            try:
+                os.replace(temp, path)
+            except Exception:
+                # Only ordinary errors clean up here: if the process is going down
+                # (BaseException), the temp file is left for cleanup_temp, as after a crash.
+                _unlink_quietly(temp)
+                raise
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise self._error(f"cannot store {key!r}", exc) from exc
+
+    def open(self, key: str) -> BinaryIO:
+        """Open the object for reading."""
+        path = self._path(key)
+        try:
+            return path.open("rb")
+        except (*_MISSING, IsADirectoryError) as exc:
+            raise ObjectNotFound(key) from exc
+        except OSError as exc:
+            raise self._error(f"cannot read {key!r}", exc) from exc
+
+    def exists(self, key: str) -> bool:
+        """True when an object has that key."""
+        path = self._path(key)
+        try:
+            return stat.S_ISREG(path.stat().st_mode)
+        except _MISSING:
+            return False
+        except OSError as exc:
+            raise self._error(f"cannot stat {key!r}", exc) from exc
+
+    def delete(self, key: str) -> None:
+        """Remove the object if present."""
+        path = self._path(key)
+        try:
+            path.unlink()
+        except (*_MISSING, IsADirectoryError):
+            return
+        except OSError as exc:
+            raise self._error(f"cannot delete {key!r}", exc) from exc
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object under prefix (temp files excluded)."""
+        directory = prefix.rpartition("/")[0]
+        start = self._root
+        if directory:
+            try:
+                start = self._path(directory)
+            except ValueError:
+                return  # no valid key can start with this prefix
+        try:
+            yield from _walk(start, directory, prefix)
+        except OSError as exc:
+            raise self._error(f"cannot list {prefix!r}", exc) from exc
+
+    def check(self) -> None:
+        """Write, sync and remove a probe file; StorageError says why that failed."""
+        probe = self._tmp / f"check-{uuid.uuid4().hex}.probe"
+        try:
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            _write_synced(probe, b"ok")
+            probe.unlink()
+        except OSError as exc:
+            _unlink_quietly(probe)
+            raise self._error("not writable", exc) from exc
+
+    def url_for(self, key: str, expires: int = 3600) -> str | None:  # noqa: ARG002
+        """None: local files are served by the API, not by direct URL."""
+        self._path(key)
+        return None
+
+    def cleanup_temp(self, max_age_seconds: float = 3600) -> int:
+        """Remove temp files left by crashed puts; returns how many were removed."""
+        cutoff = time.time() - max_age_seconds
+        removed = 0
+        try:
+            with os.scandir(self._tmp) as entries:
+                for entry in entries:
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                        if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                            os.unlink(entry.path)
+                            removed += 1
+                    except FileNotFoundError:
+                        continue  # renamed into place or removed meanwhile
+        except FileNotFoundError:
+            return removed
+        except OSError as exc:
+            raise self._error("cannot clean temp files", exc) from exc
+        return removed
+
+    def _path(self, key: str) -> Path:
+        validate_key(key)
+        if key.split("/", 1)[0] == _TMP:
+            raise ValueError(f"bad storage key: {key!r} ({_TMP} is reserved)")
+        path = self._root.joinpath(*key.split("/"))
+        # Valid keys cannot escape, but a symlink planted inside the root could.
+        if not path.resolve().is_relative_to(self._root):
+            raise StorageError(f"local storage at {self._root}: {key!r} resolves outside the root")
+        return path
+
+    def _error(self, action: str, exc: OSError) -> StorageError:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason = "disk full"
+        elif exc.errno == errno.EROFS:
+            reason = "read-only filesystem"
+        elif exc.errno in (errno.EACCES, errno.EPERM):
+            reason = "permission denied"
+        else:
+            reason = exc.strerror or str(exc)
+        return StorageError(f"local storage at {self._root}: {action}: {reason}")
+
+
+def _walk(start: Path, base: str, prefix: str) -> Iterator[ObjectInfo]:
+    """Objects below start whose key (base + relative path) starts with prefix."""
+    pending = [(start, base)]
+    while pending:
+        directory, dir_key = pending.pop()
+        try:
+            with os.scandir(directory) as scan:
+                entries = [*scan]
+        except _MISSING:
+            continue
+        for entry in entries:
+            if not dir_key and entry.name == _TMP:
+                continue
+            key = f"{dir_key}/{entry.name}" if dir_key else entry.name
+            if not key.startswith(prefix):
+                continue  # only happens at the start level; deeper keys share its prefix
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                pending.append((Path(entry.path), key))
+            elif stat.S_ISREG(info.st_mode) and _is_valid_key(key):
+                yield ObjectInfo(key, info.st_size, datetime.fromtimestamp(info.st_mtime, UTC))
+
+
+def _is_valid_key(key: str) -> bool:
+    try:
+        validate_key(key)
+    except ValueError:
+        return False
+    return True
+
+
+def _refresh(path: Path, size: int) -> bool:
+    """Touch an existing object of the same size instead of rewriting it (keys are hashes)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size != size:
+            return False
+        os.utime(path)
+    except _MISSING:
+        return False
+    return True
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except Exception:
+        _unlink_quietly(path)
+        raise
+
+
+def _make_dirs(directory: Path) -> None:
+    """Create missing parents, syncing each new entry so a crash cannot lose a directory."""
+    missing: list[Path] = []
+    while not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    for new in reversed(missing):
+        try:
+            new.mkdir()
+        except FileExistsError:
+            continue  # a concurrent put made it; if it is a file the rename reports that
+        _fsync_dir(new.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name == "nt":  # directories cannot be opened there; NTFS renames are journaled
+        return
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()

@@ -1,0 +1,60 @@
+"""Assets (stored files) and generations (a prompt's outputs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+MEDIA_EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+}
+
+
+def blob_key(sha256: str) -> str:
+    """Storage key of a content-addressed file."""
+    return f"blobs/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def thumbnail_key(sha256: str) -> str:
+    """Storage key of a file's thumbnail."""
+    return f"thumbs/{sha256[:2]}/{sha256}.webp"
+
+
+@dataclass
+class Asset:
+    """A stored file owned by one user; the bytes live once per sha256 in storage."""
+
+    id: str
+    owner_id: str
+    sha256: str
+    media_type: str
+    size: int
+    width: int | None
+    height: int | None
+    created_at: datetime
+    storage_key: str
+    thumbnail_key: str | None = None
+    duration: float | None = None
+    original_name: str | None = None
+
+
+@dataclass
+class Generation:
+    """One run of a prompt on a provider/model/version, with the assets it produced."""
+
+    id: str
+    owner_id: str
+    prompt_id: str
+    provider: str
+    model: str | None
+    model_version: str | None
+    parameters: dict[str, Any]
+    created_at: datetime
+    seed: int | None = None
+    status: str = "SUCCESS"
+    cost: float | None = None
+    latency_ms: int | None = None
+    asset_ids: list[str] = field(default_factory=list)

@@ -1,0 +1,94 @@
+"""The FastAPI application: API routers, web pages, error handlers, body-size limit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from promptcanvas import __version__
+from promptcanvas.bootstrap import Container
+from promptcanvas.entrypoints.api import errors
+from promptcanvas.entrypoints.api.routes import assets, labels, meta, prompts
+from promptcanvas.entrypoints.web import pages
+
+_SLACK = 1024 * 1024  # room for multipart headers and form fields around the file
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse request bodies over a limit with 413, before they are parsed or spooled."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._reject(send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._reject(send)
+
+    async def _reject(self, send: Send) -> None:
+        body = json.dumps({"error": {
+            "code": "too_large",
+            "message": f"the request body is larger than {self.limit:,} bytes",
+            "details": {"limit": self.limit},
+        }}).encode()
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def create_app(container: Container) -> Any:
+    """Build the ASGI app around a container."""
+    app = FastAPI(
+        title="PromptCanvas",
+        version=__version__,
+        description=(
+            "Keep every prompt with everything it produced. All /api/v1 routes need "
+            "`Authorization: Bearer <key>` (create one with `promptcanvas keys create`)."
+        ),
+    )
+    app.state.container = container
+    errors.install(app)
+    app.include_router(meta.router)
+    app.include_router(prompts.router)
+    app.include_router(assets.router)
+    app.include_router(labels.router)
+    app.include_router(pages.router)
+    return BodyLimit(app, container.settings.max_upload_bytes + _SLACK)

@@ -1,0 +1,109 @@
+"""/api/v1/assets: upload (content-addressed), metadata, content and thumbnail downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, BinaryIO
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
+
+from promptcanvas.domain.assets import MEDIA_EXTENSIONS
+from promptcanvas.domain.errors import InvalidInput
+from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
+from promptcanvas.entrypoints.api.schemas import AssetPublic, AssetUploaded, ErrorPublic
+from promptcanvas.services.assets import parse_parameters
+
+router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorPublic}, 404: {"model": ErrorPublic}, 422: {"model": ErrorPublic},
+}
+_CHUNK = 256 * 1024
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AssetUploaded,
+    responses={
+        200: {"model": AssetUploaded, "description": "These bytes were stored already"},
+        409: {"model": ErrorPublic}, 413: {"model": ErrorPublic}, 415: {"model": ErrorPublic},
+        503: {"model": ErrorPublic}, **ERRORS,
+    },
+)
+def upload_asset(
+    response: Response,
+    user: CurrentUser,
+    c: ContainerDep,
+    file: Annotated[UploadFile, File(description="PNG, JPEG or WebP")],
+    prompt_id: Annotated[str | None, Form(max_length=64)] = None,
+    provider: Annotated[str | None, Form(max_length=100)] = None,
+    model: Annotated[str | None, Form(max_length=200)] = None,
+    model_version: Annotated[str | None, Form(max_length=100)] = None,
+    parameters: Annotated[str | None, Form(description="JSON object")] = None,
+) -> AssetUploaded:
+    """Upload an image; the same bytes are stored once. With prompt_id it becomes an output."""
+    limit = c.settings.max_upload_bytes
+    data = file.file.read(limit + 1)
+    params = parse_parameters(parameters)
+    if prompt_id is not None and not prompt_id.strip():
+        raise InvalidInput("prompt_id must not be empty", {"field": "prompt_id"})
+    result = c.assets.upload(
+        user.id, data, filename=file.filename, prompt_id=prompt_id, provider=provider,
+        model=model, model_version=model_version, parameters=params,
+    )
+    response.status_code = 201 if result.created else 200
+    return AssetUploaded(
+        **AssetPublic.of(result.asset).model_dump(), created=result.created,
+        generation_id=result.generation.id if result.generation else None,
+    )
+
+
+@router.get("/{asset_id}", response_model=AssetPublic, responses=ERRORS)
+def get_asset(asset_id: str, user: CurrentUser, c: ContainerDep) -> AssetPublic:
+    """An asset's metadata."""
+    return AssetPublic.of(c.assets.get(user.id, asset_id))
+
+
+def _stream(stream: BinaryIO) -> Iterator[bytes]:
+    try:
+        while chunk := stream.read(_CHUNK):
+            yield chunk
+    finally:
+        stream.close()
+
+
+def _download(request: Request, c: ContainerDep, user_id: str, asset_id: str,
+              thumbnail: bool) -> Response:
+    asset = c.assets.get(user_id, asset_id)
+    etag = f'"{asset.sha256}{"-t" if thumbnail else ""}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "private, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    asset, stream = c.assets.open(user_id, asset_id, thumbnail=thumbnail)
+    media_type = "image/webp" if thumbnail else asset.media_type
+    ext = "webp" if thumbnail else MEDIA_EXTENSIONS.get(asset.media_type, "bin")
+    headers["Content-Disposition"] = f'inline; filename="{asset.sha256[:16]}.{ext}"'
+    if not thumbnail:
+        headers["Content-Length"] = str(asset.size)
+    return StreamingResponse(_stream(stream), media_type=media_type, headers=headers)
+
+
+@router.get("/{asset_id}/content", responses={200: {"content": {"image/png": {}}}, **ERRORS},
+            response_class=Response)
+def asset_content(asset_id: str, request: Request, user: CurrentUser,
+                  c: ContainerDep) -> Response:
+    """The original bytes, with their media type."""
+    return _download(request, c, user.id, asset_id, thumbnail=False)
+
+
+@router.get("/{asset_id}/thumbnail", responses={200: {"content": {"image/webp": {}}}, **ERRORS},
+            response_class=Response)
+def asset_thumbnail(asset_id: str, request: Request, user: CurrentUser,
+                    c: ContainerDep) -> Response:
+    """A WebP thumbnail, EXIF orientation applied."""
+    return _download(request, c, user.id, asset_id, thumbnail=True)

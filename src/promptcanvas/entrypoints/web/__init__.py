@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja2, autoescape on); a deployer may override any template."""

@@ -1,0 +1,1 @@
+"""Abstract interfaces the services depend on; adapters implement them."""

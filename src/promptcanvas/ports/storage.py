@@ -1,0 +1,136 @@
+"""Storage port: a flat namespace of immutable objects addressed by key."""
+
+from __future__ import annotations
+
+import abc
+import io
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import BinaryIO
+
+
+class StorageError(Exception):
+    """The store could not complete the operation (unreachable, full, read-only)."""
+
+
+class ObjectNotFound(StorageError):
+    """No object has that key."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What the store knows of one object."""
+
+    key: str
+    size: int
+    modified_at: datetime
+
+
+class Storage(abc.ABC):
+    """Keys and streams, never filesystem paths.
+
+    Contract:
+    - Keys are '/'-separated relative names of [A-Za-z0-9._-] segments; no '..', no leading '/'.
+    - `put(key, data)` is atomic: once it returns, `open(key)` yields exactly `data`; a crash
+      mid-put leaves either no object or the whole object, never a partial one. Putting a key
+      that exists replaces it (callers use content-addressed keys, so the bytes are the same)
+      and refreshes its modification time, which the orphan sweeper reads as "in use".
+    - `open(key)` returns a readable binary stream the caller closes; `ObjectNotFound` if absent.
+    - `delete(key)` is idempotent: deleting a missing key is not an error.
+    - `list(prefix)` yields every object whose key starts with prefix, in no particular order.
+    - `url_for(key, expires)` returns a URL a browser can GET directly, or None when the store
+      has no such URL (local files are served by the API instead).
+    - `check()` raises StorageError when the store cannot be written right now.
+    Every other failure is raised as StorageError, never as a vendor exception.
+    """
+
+    kind: str = "abstract"
+
+    @abc.abstractmethod
+    def put(self, key: str, data: bytes) -> None:
+        """Store data under key atomically."""
+
+    @abc.abstractmethod
+    def open(self, key: str) -> BinaryIO:
+        """Open the object for reading."""
+
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool:
+        """True when an object has that key."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the object if present."""
+
+    @abc.abstractmethod
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object under prefix."""
+
+    @abc.abstractmethod
+    def check(self) -> None:
+        """Raise StorageError if the store is not writable."""
+
+    def url_for(self, key: str, expires: int = 3600) -> str | None:  # noqa: ARG002
+        """A direct download URL, if the store can give one."""
+        return None
+
+    def read(self, key: str) -> bytes:
+        """Read a whole object."""
+        with self.open(key) as stream:
+            return stream.read()
+
+
+class MemoryStorage(Storage):
+    """In-memory storage for unit tests; follows the contract above."""
+
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self._objects: dict[str, tuple[bytes, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store data under key."""
+        validate_key(key)
+        with self._lock:
+            self._objects[key] = (bytes(data), datetime.now(UTC))
+
+    def open(self, key: str) -> BinaryIO:
+        """Open the object for reading."""
+        with self._lock:
+            if key not in self._objects:
+                raise ObjectNotFound(key)
+            return io.BytesIO(self._objects[key][0])
+
+    def exists(self, key: str) -> bool:
+        """True when an object has that key."""
+        return key in self._objects
+
+    def delete(self, key: str) -> None:
+        """Remove the object if present."""
+        with self._lock:
+            self._objects.pop(key, None)
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object under prefix."""
+        with self._lock:
+            items = list(self._objects.items())
+        for key, (data, modified) in items:
+            if key.startswith(prefix):
+                yield ObjectInfo(key, len(data), modified)
+
+    def check(self) -> None:
+        """Memory is always writable."""
+
+
+def validate_key(key: str) -> None:
+    """Raise ValueError for keys outside the contract (absolute, '..', odd characters)."""
+    if not key or key.startswith("/") or len(key) > 512:
+        raise ValueError(f"bad storage key: {key!r}")
+    for segment in key.split("/"):
+        if segment in ("", ".", "..") or not all(c.isalnum() or c in "._-" for c in segment):
+            raise ValueError(f"bad storage key: {key!r}")
+        if not segment.isascii():
+            raise ValueError(f"bad storage key: {key!r}")

@@ -1,0 +1,171 @@
+"""Uploads: validate, store content-addressed (file first, then row), attach to prompts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from promptcanvas.domain.assets import Asset, Generation, blob_key, thumbnail_key
+from promptcanvas.domain.errors import Conflict, InvalidInput, NotFound, StorageUnavailable, TooLarge
+from promptcanvas.domain.ids import is_valid_id, new_id
+from promptcanvas.ports.clock import Clock
+from promptcanvas.ports.repositories import UowFactory
+from promptcanvas.ports.storage import ObjectNotFound, Storage, StorageError
+from promptcanvas.services.imaging import inspect_image
+
+log = logging.getLogger(__name__)
+
+MAX_PARAMETERS_BYTES = 64 * 1024
+MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """The stored asset, whether it was new, and the generation it was attached to."""
+
+    asset: Asset
+    created: bool
+    generation: Generation | None
+
+
+def _clean_name(value: str | None, field: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidInput(f"{field} is longer than {limit} characters", {"field": field})
+    if any(ord(c) < 32 for c in value):
+        raise InvalidInput(f"{field} must not contain control characters", {"field": field})
+    return value or None
+
+
+def parse_parameters(raw: str | None) -> dict[str, Any]:
+    """Parse the `parameters` form field: a JSON object of at most 64 KiB."""
+    if raw is None or not raw.strip():
+        return {}
+    if len(raw.encode()) > MAX_PARAMETERS_BYTES:
+        raise InvalidInput("parameters is larger than 64 KiB", {"field": "parameters"})
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise InvalidInput("parameters must be a JSON object", {"field": "parameters"}) from None
+    if not isinstance(value, dict):
+        raise InvalidInput("parameters must be a JSON object", {"field": "parameters"})
+    return value
+
+
+class AssetService:
+    """Asset use cases."""
+
+    def __init__(self, uow: UowFactory, storage: Storage, clock: Clock, *, max_bytes: int,
+                 max_pixels: int, thumb_size: int) -> None:
+        self.uow = uow
+        self.storage = storage
+        self.clock = clock
+        self.max_bytes = max_bytes
+        self.max_pixels = max_pixels
+        self.thumb_size = thumb_size
+
+    def upload(
+        self,
+        owner_id: str,
+        data: bytes,
+        *,
+        filename: str | None = None,
+        prompt_id: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        model_version: str | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> UploadResult:
+        """Store an image once per content; optionally record it as an output of a prompt."""
+        if len(data) > self.max_bytes:
+            raise TooLarge(
+                f"the file is {len(data):,} bytes; the limit is {self.max_bytes:,}",
+                {"field": "file", "limit": self.max_bytes},
+            )
+        provider = _clean_name(provider, "provider", 100) or "manual"
+        model = _clean_name(model, "model", MAX_NAME)
+        model_version = _clean_name(model_version, "model_version", 100)
+        filename = _clean_name((filename or "")[-255:], "filename", 255)
+        if prompt_id is not None:
+            self._live_prompt(owner_id, prompt_id)
+        info, thumb = inspect_image(data, max_pixels=self.max_pixels, thumb_size=self.thumb_size)
+        sha = hashlib.sha256(data).hexdigest()
+        # Files first, rows second: a crash in between leaves only an orphan file, which the
+        # sweeper removes; a row never points at a missing file.
+        self._put(blob_key(sha), data)
+        self._put(thumbnail_key(sha), thumb)
+        now = self.clock.now()
+        candidate = Asset(
+            id=new_id(), owner_id=owner_id, sha256=sha, media_type=info.media_type,
+            size=len(data), width=info.width, height=info.height, created_at=now,
+            storage_key=blob_key(sha), thumbnail_key=thumbnail_key(sha), original_name=filename,
+        )
+        generation = None
+        with self.uow() as uow:
+            asset = uow.assets.add(candidate)
+            if prompt_id is not None:
+                prompt = uow.prompts.get(owner_id, prompt_id)
+                if prompt is None or prompt.in_trash:
+                    raise NotFound("prompt not found", {"field": "prompt_id"})
+                generation = uow.assets.generation_with_asset(prompt_id, asset.id)
+                if generation is None:
+                    params = parameters or {}
+                    seed = params.get("seed")
+                    generation = Generation(
+                        id=new_id(), owner_id=owner_id, prompt_id=prompt_id, provider=provider,
+                        model=model, model_version=model_version, parameters=params,
+                        created_at=now,
+                        seed=seed if isinstance(seed, int) and not isinstance(seed, bool)
+                        and abs(seed) < 2**63 else None,
+                        asset_ids=[asset.id],
+                    )
+                    uow.assets.add_generation(generation)
+            uow.commit()
+        # The sweeper may have taken an old orphan copy of these bytes between our put and
+        # our commit; putting back what is missing closes that window.
+        for key, content in ((asset.storage_key, data), (thumbnail_key(sha), thumb)):
+            if not self.storage.exists(key):
+                self._put(key, content)
+        return UploadResult(asset, asset.id == candidate.id, generation)
+
+    def _live_prompt(self, owner_id: str, prompt_id: str) -> None:
+        with self.uow(write=False) as uow:
+            prompt = uow.prompts.get(owner_id, prompt_id) if is_valid_id(prompt_id) else None
+        if prompt is None:
+            raise NotFound("prompt not found", {"field": "prompt_id", "prompt_id": prompt_id})
+        if prompt.in_trash:
+            raise Conflict("the prompt is in the trash; restore it first", {"field": "prompt_id"})
+
+    def _put(self, key: str, data: bytes) -> None:
+        try:
+            self.storage.put(key, data)
+        except StorageError as exc:
+            log.error("storage write failed for %s: %s", key, exc)
+            raise StorageUnavailable("the file store cannot be written right now") from None
+
+    def get(self, owner_id: str, asset_id: str) -> Asset:
+        """One of the owner's assets."""
+        with self.uow(write=False) as uow:
+            asset = uow.assets.get(owner_id, asset_id) if is_valid_id(asset_id) else None
+        if asset is None:
+            raise NotFound("asset not found", {"asset_id": asset_id})
+        return asset
+
+    def open(self, owner_id: str, asset_id: str, *, thumbnail: bool = False) -> tuple[Asset, BinaryIO]:
+        """The asset and an open stream of its bytes (or of its WebP thumbnail)."""
+        asset = self.get(owner_id, asset_id)
+        key = asset.thumbnail_key if thumbnail else asset.storage_key
+        if key is None:
+            raise NotFound("this asset has no thumbnail", {"asset_id": asset_id})
+        try:
+            return asset, self.storage.open(key)
+        except ObjectNotFound:
+            log.error("asset %s points at missing object %s", asset.id, key)
+            raise StorageUnavailable("the stored file is missing; run `promptcanvas doctor`") from None
+        except StorageError:
+            raise StorageUnavailable("the file store cannot be read right now") from None

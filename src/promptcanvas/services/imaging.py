@@ -1,0 +1,83 @@
+"""Decode-based image checks and thumbnails (Pillow).
+
+An upload is accepted only if Pillow decodes every pixel of it as PNG, JPEG or WebP within
+the pixel cap: names, extensions and declared content types are never trusted.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from promptcanvas.domain.errors import TooLarge, UnsupportedMedia
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+_SVG = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!DOCTYPE\s+svg|<svg)", re.I | re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """What decoding an image told us; width and height are as displayed (EXIF-rotated)."""
+
+    media_type: str
+    width: int
+    height: int
+
+
+def inspect_image(data: bytes, *, max_pixels: int, thumb_size: int) -> tuple[ImageInfo, bytes]:
+    """Validate image bytes by decoding them; return their info and a WebP thumbnail."""
+    if not data:
+        raise UnsupportedMedia("the file is empty", {"field": "file"})
+    if _SVG.match(data[:4096].lstrip(b"\xef\xbb\xbf")):
+        raise UnsupportedMedia(
+            "SVG images are not accepted (they can carry scripts); upload PNG, JPEG or WebP",
+            {"field": "file"},
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise TooLarge("the image has too many pixels", {"field": "file"}) from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise UnsupportedMedia(
+                "the file is not a PNG, JPEG or WebP image", {"field": "file"}
+            ) from None
+        with image:
+            if image.format not in _FORMATS:
+                raise UnsupportedMedia(
+                    f"{image.format or 'this'} images are not accepted; upload PNG, JPEG or WebP",
+                    {"field": "file", "format": image.format},
+                )
+            width, height = image.size
+            if width * height > max_pixels:
+                raise TooLarge(
+                    f"the image is {width}x{height} = {width * height:,} pixels; "
+                    f"the limit is {max_pixels:,}",
+                    {"field": "file", "width": width, "height": height, "limit": max_pixels},
+                )
+            media_type = _FORMATS[image.format]
+            try:
+                image.load()
+                oriented = ImageOps.exif_transpose(image)
+            except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+                raise UnsupportedMedia(
+                    "the image is truncated or corrupt", {"field": "file"}
+                ) from None
+            thumb = _thumbnail(oriented, thumb_size)
+            return ImageInfo(media_type, oriented.width, oriented.height), thumb
+
+
+def _thumbnail(image: Image.Image, size: int) -> bytes:
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    converted = image.convert("RGBA" if has_alpha else "RGB")
+    converted.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    out = io.BytesIO()
+    converted.save(out, "WEBP", quality=80, method=4)
+    return out.getvalue()
