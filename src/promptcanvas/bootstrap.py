@@ -54,8 +54,9 @@ def build_storage(settings: Settings) -> Storage:
     )
 
 
-def bootstrap(settings: Settings | None = None, *, upgrade: bool = True,
-              clock: Clock | None = None) -> Container:
+def bootstrap(
+    settings: Settings | None = None, *, upgrade: bool = True, clock: Clock | None = None
+) -> Container:
     """Build adapters and services; by default bring the schema up to date first."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -77,14 +78,17 @@ def bootstrap(settings: Settings | None = None, *, upgrade: bool = True,
         clock=clock,
         library=Library(uow, clock),
         assets=AssetService(
-            uow, storage, clock,
+            uow,
+            storage,
+            clock,
             max_bytes=settings.max_upload_bytes,
             max_pixels=settings.max_image_pixels,
             thumb_size=settings.thumbnail_size,
         ),
         projects=ProjectService(uow, clock),
         users=UserService(
-            uow, clock,
+            uow,
+            clock,
             login_ttl=settings.login_link_ttl_seconds,
             session_ttl=settings.session_ttl_seconds,
         ),

@@ -72,7 +72,7 @@ def diff_words(a: str, b: str, *, label_a: str = "a", label_b: str = "b") -> Tex
         if tag == "replace" and i2 - i1 == 1 and j2 - j1 == 1:
             ops.extend(_refine(sa, sb))
         else:
-            ops.append(DiffOp(tag, sa, sb))  # type: ignore[arg-type]
+            ops.append(DiffOp(tag, sa, sb))
     ops = _merge([op for op in ops if op.a or op.b])
     lines = difflib.unified_diff(
         a.splitlines(), b.splitlines(), fromfile=label_a, tofile=label_b, lineterm=""
@@ -90,10 +90,7 @@ def _refine(a: str, b: str) -> list[DiffOp]:
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     if matcher.ratio() < 0.5:
         return [DiffOp("replace", a, b)]
-    return [
-        DiffOp(tag, a[i1:i2], b[j1:j2])  # type: ignore[arg-type]
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-    ]
+    return [DiffOp(tag, a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
 
 
 def apply_ops(ops: tuple[DiffOp, ...] | list[DiffOp]) -> tuple[str, str]:

@@ -28,6 +28,12 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class BadRequest(DomainError):
+    """The request is malformed in a way no field fix explains (e.g. a forged cursor)."""
+
+    code = "bad_request"
+
+
 class Conflict(DomainError):
     """The request clashes with the current state (immutable prompt, duplicate name)."""
 

@@ -30,9 +30,7 @@ def clean_project_name(name: str) -> str:
     if not clean:
         raise InvalidInput("name must not be empty", {"field": "name"})
     if len(clean) > MAX_PROJECT_NAME:
-        raise InvalidInput(
-            f"name is longer than {MAX_PROJECT_NAME} characters", {"field": "name"}
-        )
+        raise InvalidInput(f"name is longer than {MAX_PROJECT_NAME} characters", {"field": "name"})
     return clean
 
 

@@ -71,9 +71,13 @@ def clean_label(value: str | None, field_name: str) -> str | None:
     if not label:
         return None
     if len(label) > MAX_LABEL:
-        raise InvalidInput(f"{field_name} is longer than {MAX_LABEL} characters", {"field": field_name})
+        raise InvalidInput(
+            f"{field_name} is longer than {MAX_LABEL} characters", {"field": field_name}
+        )
     if any(ord(ch) < 32 for ch in label):
-        raise InvalidInput(f"{field_name} must not contain control characters", {"field": field_name})
+        raise InvalidInput(
+            f"{field_name} must not contain control characters", {"field": field_name}
+        )
     return label
 
 
@@ -186,10 +190,10 @@ def revise(parent: Prompt, *, owner_id: str, now: datetime, **changes: object) -
         text=text,
         now=now,
         negative_text=str(changes.get("negative_text", parent.negative_text)),
-        category=changes["category"] if "category" in changes else parent.category,  # type: ignore[arg-type]
+        category=changes.get("category", parent.category),  # type: ignore[arg-type]
         tags=changes["tags"] if "tags" in changes else list(parent.tags),  # type: ignore[arg-type]
         language=language,  # type: ignore[arg-type]
-        author=changes["author"] if "author" in changes else parent.author,  # type: ignore[arg-type]
+        author=changes.get("author", parent.author),  # type: ignore[arg-type]
         project_id=parent.project_id,
         parent_id=parent.id,
         note=changes.get("note"),  # type: ignore[arg-type]

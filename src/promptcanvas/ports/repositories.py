@@ -1,4 +1,4 @@
-"""Repository and unit-of-work ports. Every read takes the owner: data is never shared by accident."""
+"""Repository and unit-of-work ports. Every read takes the owner, so nothing leaks by accident."""
 
 from __future__ import annotations
 
@@ -124,6 +124,10 @@ class AssetRepository(abc.ABC):
         """Which of these content hashes any asset (of any owner) still uses."""
 
     @abc.abstractmethod
+    def storage_keys(self, after_id: str | None, limit: int) -> list[tuple[str, str, str | None]]:
+        """(asset id, storage key, thumbnail key) of all assets of all owners, by id, paged."""
+
+    @abc.abstractmethod
     def add_generation(self, generation: Generation) -> None:
         """Insert a generation with its asset links; bumps the prompt's output count."""
 
@@ -156,7 +160,7 @@ class ProjectRepository(abc.ABC):
         """The owner's project with this exact name, or None."""
 
     @abc.abstractmethod
-    def list(self, owner_id: str) -> list[Project]:
+    def for_owner(self, owner_id: str) -> list[Project]:
         """All the owner's projects, by name."""
 
 
@@ -176,7 +180,7 @@ class UserRepository(abc.ABC):
         """A user by name."""
 
     @abc.abstractmethod
-    def list(self) -> list[User]:
+    def all_users(self) -> list[User]:
         """All users by name."""
 
     @abc.abstractmethod
@@ -196,8 +200,9 @@ class UserRepository(abc.ABC):
         """Revoke a key; False if the user has no such live key."""
 
     @abc.abstractmethod
-    def add_login_token(self, token_hash: str, user_id: str, now: datetime,
-                        expires_at: datetime) -> None:
+    def add_login_token(
+        self, token_hash: str, user_id: str, now: datetime, expires_at: datetime
+    ) -> None:
         """Store a one-time login token."""
 
     @abc.abstractmethod
@@ -205,8 +210,9 @@ class UserRepository(abc.ABC):
         """Mark a live, unused token used and return its user; None otherwise."""
 
     @abc.abstractmethod
-    def add_session(self, token_hash: str, user_id: str, now: datetime,
-                    expires_at: datetime) -> None:
+    def add_session(
+        self, token_hash: str, user_id: str, now: datetime, expires_at: datetime
+    ) -> None:
         """Store a browser session."""
 
     @abc.abstractmethod

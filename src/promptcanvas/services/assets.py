@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from promptcanvas.domain.assets import Asset, Generation, blob_key, thumbnail_key
-from promptcanvas.domain.errors import Conflict, InvalidInput, NotFound, StorageUnavailable, TooLarge
+from promptcanvas.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StorageUnavailable,
+    TooLarge,
+)
 from promptcanvas.domain.ids import is_valid_id, new_id
 from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.repositories import UowFactory
@@ -60,8 +66,16 @@ def parse_parameters(raw: str | None) -> dict[str, Any]:
 class AssetService:
     """Asset use cases."""
 
-    def __init__(self, uow: UowFactory, storage: Storage, clock: Clock, *, max_bytes: int,
-                 max_pixels: int, thumb_size: int) -> None:
+    def __init__(
+        self,
+        uow: UowFactory,
+        storage: Storage,
+        clock: Clock,
+        *,
+        max_bytes: int,
+        max_pixels: int,
+        thumb_size: int,
+    ) -> None:
         self.uow = uow
         self.storage = storage
         self.clock = clock
@@ -101,9 +115,17 @@ class AssetService:
         self._put(thumbnail_key(sha), thumb)
         now = self.clock.now()
         candidate = Asset(
-            id=new_id(), owner_id=owner_id, sha256=sha, media_type=info.media_type,
-            size=len(data), width=info.width, height=info.height, created_at=now,
-            storage_key=blob_key(sha), thumbnail_key=thumbnail_key(sha), original_name=filename,
+            id=new_id(),
+            owner_id=owner_id,
+            sha256=sha,
+            media_type=info.media_type,
+            size=len(data),
+            width=info.width,
+            height=info.height,
+            created_at=now,
+            storage_key=blob_key(sha),
+            thumbnail_key=thumbnail_key(sha),
+            original_name=filename,
         )
         generation = None
         with self.uow() as uow:
@@ -117,11 +139,19 @@ class AssetService:
                     params = parameters or {}
                     seed = params.get("seed")
                     generation = Generation(
-                        id=new_id(), owner_id=owner_id, prompt_id=prompt_id, provider=provider,
-                        model=model, model_version=model_version, parameters=params,
+                        id=new_id(),
+                        owner_id=owner_id,
+                        prompt_id=prompt_id,
+                        provider=provider,
+                        model=model,
+                        model_version=model_version,
+                        parameters=params,
                         created_at=now,
-                        seed=seed if isinstance(seed, int) and not isinstance(seed, bool)
-                        and abs(seed) < 2**63 else None,
+                        seed=seed
+                        if isinstance(seed, int)
+                        and not isinstance(seed, bool)
+                        and abs(seed) < 2**63
+                        else None,
                         asset_ids=[asset.id],
                     )
                     uow.assets.add_generation(generation)
@@ -156,7 +186,9 @@ class AssetService:
             raise NotFound("asset not found", {"asset_id": asset_id})
         return asset
 
-    def open(self, owner_id: str, asset_id: str, *, thumbnail: bool = False) -> tuple[Asset, BinaryIO]:
+    def open(
+        self, owner_id: str, asset_id: str, *, thumbnail: bool = False
+    ) -> tuple[Asset, BinaryIO]:
         """The asset and an open stream of its bytes (or of its WebP thumbnail)."""
         asset = self.get(owner_id, asset_id)
         key = asset.thumbnail_key if thumbnail else asset.storage_key
@@ -166,6 +198,8 @@ class AssetService:
             return asset, self.storage.open(key)
         except ObjectNotFound:
             log.error("asset %s points at missing object %s", asset.id, key)
-            raise StorageUnavailable("the stored file is missing; run `promptcanvas doctor`") from None
+            raise StorageUnavailable(
+                "the stored file is missing; run `promptcanvas doctor`"
+            ) from None
         except StorageError:
             raise StorageUnavailable("the file store cannot be read right now") from None

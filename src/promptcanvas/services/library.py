@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from promptcanvas.domain import prompts as rules
 from promptcanvas.domain.assets import Asset, Generation
-from promptcanvas.domain.errors import InvalidInput, NotFound
+from promptcanvas.domain.errors import BadRequest, InvalidInput, NotFound
 from promptcanvas.domain.ids import is_valid_id
 from promptcanvas.domain.prompts import Prompt, PromptDiff
 from promptcanvas.domain.text import normalize_label, query_terms
@@ -62,8 +62,18 @@ class Output:
 
 
 EDITABLE = frozenset(
-    {"text", "negative_text", "category", "tags", "language", "starred", "rating", "author",
-     "project_id", "note"}
+    {
+        "text",
+        "negative_text",
+        "category",
+        "tags",
+        "language",
+        "starred",
+        "rating",
+        "author",
+        "project_id",
+        "note",
+    }
 )
 
 
@@ -112,7 +122,9 @@ class Library:
         """Edit in place: metadata always; wording only while the prompt has no outputs."""
         unknown = set(changes) - EDITABLE
         if unknown:
-            raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}", {"fields": sorted(unknown)})
+            raise InvalidInput(
+                f"cannot change {', '.join(sorted(unknown))}", {"fields": sorted(unknown)}
+            )
         with self.uow() as uow:
             prompt = self._get(uow, owner_id, prompt_id)
             clean = self._clean_changes(changes, prompt)
@@ -157,8 +169,10 @@ class Library:
         allowed = {"text", "negative_text", "category", "tags", "language", "author", "note"}
         unknown = set(changes) - allowed
         if unknown:
-            raise InvalidInput(f"cannot set {', '.join(sorted(unknown))} on a revision",
-                               {"fields": sorted(unknown)})
+            raise InvalidInput(
+                f"cannot set {', '.join(sorted(unknown))} on a revision",
+                {"fields": sorted(unknown)},
+            )
         with self.uow() as uow:
             parent = self._get(uow, owner_id, prompt_id)
             child = rules.revise(parent, owner_id=owner_id, now=self.clock.now(), **changes)
@@ -234,32 +248,57 @@ class Library:
         tags = tuple(t for t in (normalize_label(x) for x in request.tags) if t)
         category = normalize_label(request.category) if request.category else None
         if request.project_id is not None and not is_valid_id(request.project_id):
-            raise NotFound("project not found", {"field": "project", "project_id": request.project_id})
+            raise NotFound(
+                "project not found", {"field": "project", "project_id": request.project_id}
+            )
         if request.since and request.until and request.since >= request.until:
             raise InvalidInput("since must be before until", {"field": "since"})
         filters = {
-            "q": request.q or "", "tags": tags, "category": category, "project": request.project_id,
-            "model": request.model, "starred": request.starred, "since": request.since,
-            "until": request.until, "sort": sort, "trashed": request.trashed,
+            "q": request.q or "",
+            "tags": tags,
+            "category": category,
+            "project": request.project_id,
+            "model": request.model,
+            "starred": request.starred,
+            "since": request.since,
+            "until": request.until,
+            "sort": sort,
+            "trashed": request.trashed,
         }
         after_pk, offset = None, 0
         if request.cursor:
             position = decode_cursor(request.cursor, filters)
             if sort == "relevance":
-                offset = position.get("o")
-                if not isinstance(offset, int) or not 0 < offset <= MAX_OFFSET:
-                    raise InvalidInput("cursor is not valid for this query", {"field": "cursor"})
+                value = position.get("o")
+                if (
+                    not isinstance(value, int)
+                    or isinstance(value, bool)
+                    or not 0 < value <= MAX_OFFSET
+                ):
+                    raise BadRequest("cursor is not valid for this query", {"field": "cursor"})
+                offset = value
             else:
-                after_pk = position.get("k")
-                if not isinstance(after_pk, int) or isinstance(after_pk, bool):
-                    raise InvalidInput("cursor is not valid for this query", {"field": "cursor"})
+                value = position.get("k")
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise BadRequest("cursor is not valid for this query", {"field": "cursor"})
+                after_pk = value
         if request.q and not terms:
             return SearchResult([], None)
         query = PromptQuery(
-            owner_id=owner_id, terms=terms, tags=tags, category=category,
-            project_id=request.project_id, model=model, model_version=version,
-            starred=request.starred, since=request.since, until=request.until,
-            trashed=request.trashed, sort=sort, limit=request.limit, after_pk=after_pk,
+            owner_id=owner_id,
+            terms=terms,
+            tags=tags,
+            category=category,
+            project_id=request.project_id,
+            model=model,
+            model_version=version,
+            starred=request.starred,
+            since=request.since,
+            until=request.until,
+            trashed=request.trashed,
+            sort=sort,
+            limit=request.limit,
+            after_pk=after_pk,
             offset=offset,
         )
         with self.uow(write=False) as uow:

@@ -35,7 +35,9 @@ class Maintenance:
     """Sweeps files that no asset uses (left by crashes between file write and row commit,
     and by purges, which only delete rows)."""
 
-    def __init__(self, uow: UowFactory, storage: Storage, clock: Clock, *, grace_seconds: int) -> None:
+    def __init__(
+        self, uow: UowFactory, storage: Storage, clock: Clock, *, grace_seconds: int
+    ) -> None:
         self.uow = uow
         self.storage = storage
         self.clock = clock
@@ -77,3 +79,17 @@ class Maintenance:
                     report.deleted += 1
                 except StorageError as exc:
                     log.warning("could not delete orphan %s: %s", key, exc)
+
+    def missing_files(self) -> list[str]:
+        """Asset ids whose file or thumbnail is absent from storage (should always be empty)."""
+        missing: list[str] = []
+        after: str | None = None
+        while True:
+            with self.uow(write=False) as uow:
+                page = uow.assets.storage_keys(after, _BATCH)
+            if not page:
+                return missing
+            for asset_id, key, thumb in page:
+                if not self.storage.exists(key) or (thumb and not self.storage.exists(thumb)):
+                    missing.append(asset_id)
+            after = page[-1][0]

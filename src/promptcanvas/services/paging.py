@@ -8,7 +8,7 @@ import hashlib
 import json
 from typing import Any
 
-from promptcanvas.domain.errors import InvalidInput
+from promptcanvas.domain.errors import BadRequest
 
 
 def fingerprint(filters: dict[str, Any]) -> str:
@@ -25,7 +25,7 @@ def encode_cursor(position: dict[str, Any], filters: dict[str, Any]) -> str:
 
 def decode_cursor(cursor: str, filters: dict[str, Any]) -> dict[str, Any]:
     """Decode a cursor made by encode_cursor for the same filters; InvalidInput otherwise."""
-    bad = InvalidInput("cursor is not valid for this query", {"field": "cursor"})
+    bad = BadRequest("cursor is not valid for this query", {"field": "cursor"})
     if len(cursor) > 512:
         raise bad
     try:

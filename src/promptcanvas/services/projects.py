@@ -19,8 +19,11 @@ class ProjectService:
     def create_project(self, owner_id: str, name: str, description: str | None = None) -> Project:
         """A new project; names are unique per owner."""
         project = Project(
-            id=new_id(), owner_id=owner_id, name=clean_project_name(name),
-            description=clean_description(description), created_at=self.clock.now(),
+            id=new_id(),
+            owner_id=owner_id,
+            name=clean_project_name(name),
+            description=clean_description(description),
+            created_at=self.clock.now(),
         )
         with self.uow() as uow:
             if uow.projects.get_by_name(owner_id, project.name) is not None:
@@ -45,4 +48,4 @@ class ProjectService:
     def list_projects(self, owner_id: str) -> list[Project]:
         """The owner's projects by name."""
         with self.uow(write=False) as uow:
-            return uow.projects.list(owner_id)
+            return uow.projects.for_owner(owner_id)

@@ -40,8 +40,9 @@ class UserService:
 
     def add_user(self, name: str, *, is_admin: bool = False) -> User:
         """Create a user; names are unique."""
-        user = User(id=new_id(), name=clean_user_name(name), is_admin=is_admin,
-                    created_at=self.clock.now())
+        user = User(
+            id=new_id(), name=clean_user_name(name), is_admin=is_admin, created_at=self.clock.now()
+        )
         with self.uow() as uow:
             if uow.users.get_by_name(user.name) is not None:
                 raise Conflict(f"user {user.name!r} exists", {"field": "name"})
@@ -71,14 +72,20 @@ class UserService:
     def list_users(self) -> list[User]:
         """All users."""
         with self.uow(write=False) as uow:
-            return uow.users.list()
+            return uow.users.all_users()
 
     def create_key(self, user_name: str, label: str | None = None) -> NewKey:
         """A new API key for a user; only its hash is stored."""
         user = self.get_by_name(user_name)
         secret = new_secret(KEY_PREFIX)
-        key = ApiKey(id=new_id(), user_id=user.id, name=label, prefix=secret[:12],
-                     secret_hash=hash_secret(secret), created_at=self.clock.now())
+        key = ApiKey(
+            id=new_id(),
+            user_id=user.id,
+            name=label,
+            prefix=secret[:12],
+            secret_hash=hash_secret(secret),
+            created_at=self.clock.now(),
+        )
         with self.uow() as uow:
             uow.users.add_key(key)
             uow.commit()
@@ -114,8 +121,9 @@ class UserService:
         token = new_secret()
         now = self.clock.now()
         with self.uow() as uow:
-            uow.users.add_login_token(hash_secret(token), user.id, now,
-                                      now + timedelta(seconds=self.login_ttl))
+            uow.users.add_login_token(
+                hash_secret(token), user.id, now, now + timedelta(seconds=self.login_ttl)
+            )
             uow.commit()
         return token
 
@@ -129,8 +137,9 @@ class UserService:
             user = uow.users.consume_login_token(hash_secret(token), now)
             if user is None:
                 raise Unauthenticated("this login link is invalid or has expired")
-            uow.users.add_session(hash_secret(session), user.id, now,
-                                  now + timedelta(seconds=self.session_ttl))
+            uow.users.add_session(
+                hash_secret(session), user.id, now, now + timedelta(seconds=self.session_ttl)
+            )
             uow.commit()
         return user, session
 

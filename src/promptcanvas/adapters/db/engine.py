@@ -1,4 +1,4 @@
-"""Engine construction: SQLite in WAL with IMMEDIATE write transactions, or PostgreSQL via psycopg 3."""
+"""Engines: SQLite in WAL with IMMEDIATE write transactions, or PostgreSQL via psycopg 3."""
 
 from __future__ import annotations
 
@@ -56,9 +56,7 @@ def create_database(url: str, *, busy_timeout: float = 30.0, echo: bool = False)
         )
         _configure_sqlite(engine, busy_timeout)
     elif url.startswith("postgresql"):
-        engine = sa.create_engine(
-            url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
-        )
+        engine = sa.create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
     else:
         raise ValueError(
             "database URL must start with sqlite:/// or postgresql:// "

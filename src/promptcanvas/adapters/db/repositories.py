@@ -29,9 +29,23 @@ from promptcanvas.domain.users import ApiKey, User
 from promptcanvas.ports import repositories as ports
 
 _PROMPT_FIELDS = (
-    "id", "owner_id", "text", "negative_text", "category", "tags", "language", "starred",
-    "rating", "author", "project_id", "parent_id", "note", "output_count", "created_at",
-    "updated_at", "deleted_at",
+    "id",
+    "owner_id",
+    "text",
+    "negative_text",
+    "category",
+    "tags",
+    "language",
+    "starred",
+    "rating",
+    "author",
+    "project_id",
+    "parent_id",
+    "note",
+    "output_count",
+    "created_at",
+    "updated_at",
+    "deleted_at",
 )
 _PROMPT_COLUMNS = [prompts.c.pk, *(prompts.c[name] for name in _PROMPT_FIELDS)]
 
@@ -55,6 +69,7 @@ class SqlPromptRepository(ports.PromptRepository):
     def add(self, prompt: Prompt) -> None:
         """Insert a new prompt (sets prompt.pk)."""
         result = self.conn.execute(prompts.insert().values(**_prompt_values(prompt)))
+        assert result.inserted_primary_key is not None
         prompt.pk = int(result.inserted_primary_key[0])
         self._write_tags(prompt)
         self.search.put(self.conn, prompt)
@@ -64,8 +79,10 @@ class SqlPromptRepository(ports.PromptRepository):
         if prompt.tags:
             self.conn.execute(
                 prompt_tags.insert(),
-                [{"prompt_pk": prompt.pk, "tag": t, "owner_id": prompt.owner_id}
-                 for t in prompt.tags],
+                [
+                    {"prompt_pk": prompt.pk, "tag": t, "owner_id": prompt.owner_id}
+                    for t in prompt.tags
+                ],
             )
 
     def get(self, owner_id: str, prompt_id: str) -> Prompt | None:
@@ -169,9 +186,11 @@ class SqlPromptRepository(ports.PromptRepository):
             chain.insert(0, parent)
         nodes = [ports.LineageNode(p, depth) for depth, p in enumerate(chain)]
         base_depth = len(chain) - 1
-        down = sa.select(prompts.c.id, sa.literal(0).label("depth")).where(
-            prompts.c.parent_id == start.id, prompts.c.owner_id == owner_id
-        ).cte("down", recursive=True)
+        down = (
+            sa.select(prompts.c.id, sa.literal(0).label("depth"))
+            .where(prompts.c.parent_id == start.id, prompts.c.owner_id == owner_id)
+            .cte("down", recursive=True)
+        )
         down = down.union_all(
             sa.select(prompts.c.id, (down.c.depth + 1).label("depth")).where(
                 prompts.c.parent_id == down.c.id,
@@ -200,14 +219,16 @@ class SqlPromptRepository(ports.PromptRepository):
         walk(start.id, base_depth + 1)
         return nodes
 
-    def _label_counts(self, column: sa.ColumnElement[Any], owner_id: str,
-                      source: sa.FromClause) -> list[ports.LabelCount]:
+    def _label_counts(
+        self, column: sa.ColumnElement[Any], owner_id: str, source: sa.FromClause
+    ) -> list[ports.LabelCount]:
         count = sa.func.count().label("n")
         stmt = (
             sa.select(column, count)
             .select_from(source)
-            .where(prompts.c.owner_id == owner_id, prompts.c.deleted_at.is_(None),
-                   column.is_not(None))
+            .where(
+                prompts.c.owner_id == owner_id, prompts.c.deleted_at.is_(None), column.is_not(None)
+            )
             .group_by(column)
             .order_by(count.desc(), column)
             .limit(10_000)
@@ -225,8 +246,18 @@ class SqlPromptRepository(ports.PromptRepository):
 
 
 _ASSET_FIELDS = (
-    "id", "owner_id", "sha256", "media_type", "size", "width", "height", "duration",
-    "storage_key", "thumbnail_key", "original_name", "created_at",
+    "id",
+    "owner_id",
+    "sha256",
+    "media_type",
+    "size",
+    "width",
+    "height",
+    "duration",
+    "storage_key",
+    "thumbnail_key",
+    "original_name",
+    "created_at",
 )
 
 
@@ -273,11 +304,20 @@ class SqlAssetRepository(ports.AssetRepository):
         for i in range(0, len(shas), 500):
             chunk = shas[i : i + 500]
             found.update(
-                r[0] for r in self.conn.execute(
+                r[0]
+                for r in self.conn.execute(
                     sa.select(assets.c.sha256).where(assets.c.sha256.in_(chunk)).distinct()
                 )
             )
         return found
+
+    def storage_keys(self, after_id: str | None, limit: int) -> list[tuple[str, str, str | None]]:
+        """Every asset's keys, paged by id."""
+        stmt = sa.select(assets.c.id, assets.c.storage_key, assets.c.thumbnail_key)
+        if after_id is not None:
+            stmt = stmt.where(assets.c.id > after_id)
+        rows = self.conn.execute(stmt.order_by(assets.c.id).limit(limit))
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def assets_by_ids(self, owner_id: str, asset_ids: list[str]) -> dict[str, Asset]:
         """The owner's assets among these ids."""
@@ -293,17 +333,27 @@ class SqlAssetRepository(ports.AssetRepository):
         g = generation
         self.conn.execute(
             generations.insert().values(
-                id=g.id, owner_id=g.owner_id, prompt_id=g.prompt_id, provider=g.provider,
-                model=g.model, model_version=g.model_version, parameters=g.parameters,
-                seed=g.seed, status=g.status, cost=g.cost, latency_ms=g.latency_ms,
+                id=g.id,
+                owner_id=g.owner_id,
+                prompt_id=g.prompt_id,
+                provider=g.provider,
+                model=g.model,
+                model_version=g.model_version,
+                parameters=g.parameters,
+                seed=g.seed,
+                status=g.status,
+                cost=g.cost,
+                latency_ms=g.latency_ms,
                 created_at=g.created_at,
             )
         )
         if g.asset_ids:
             self.conn.execute(
                 generation_assets.insert(),
-                [{"generation_id": g.id, "asset_id": a, "position": i}
-                 for i, a in enumerate(g.asset_ids)],
+                [
+                    {"generation_id": g.id, "asset_id": a, "position": i}
+                    for i, a in enumerate(g.asset_ids)
+                ],
             )
         self.conn.execute(
             prompts.update()
@@ -317,9 +367,17 @@ class SqlAssetRepository(ports.AssetRepository):
         ).all()
         result = [
             Generation(
-                id=r.id, owner_id=r.owner_id, prompt_id=r.prompt_id, provider=r.provider,
-                model=r.model, model_version=r.model_version, parameters=r.parameters or {},
-                created_at=r.created_at, seed=r.seed, status=r.status, cost=r.cost,
+                id=r.id,
+                owner_id=r.owner_id,
+                prompt_id=r.prompt_id,
+                provider=r.provider,
+                model=r.model,
+                model_version=r.model_version,
+                parameters=r.parameters or {},
+                created_at=r.created_at,
+                seed=r.seed,
+                status=r.status,
+                cost=r.cost,
                 latency_ms=r.latency_ms,
             )
             for r in rows
@@ -369,16 +427,23 @@ class SqlProjectRepository(ports.ProjectRepository):
     @staticmethod
     def _project(row: sa.Row[Any]) -> Project:
         return Project(
-            id=row.id, owner_id=row.owner_id, name=row.name, description=row.description,
-            created_at=row.created_at, prompt_count=int(row.prompt_count),
+            id=row.id,
+            owner_id=row.owner_id,
+            name=row.name,
+            description=row.description,
+            created_at=row.created_at,
+            prompt_count=int(row.prompt_count),
         )
 
     def add(self, project: Project) -> None:
         """Insert a new project."""
         self.conn.execute(
             projects.insert().values(
-                id=project.id, owner_id=project.owner_id, name=project.name,
-                description=project.description, created_at=project.created_at,
+                id=project.id,
+                owner_id=project.owner_id,
+                name=project.name,
+                description=project.description,
+                created_at=project.created_at,
             )
         )
 
@@ -396,7 +461,7 @@ class SqlProjectRepository(ports.ProjectRepository):
         ).first()
         return self._project(row) if row else None
 
-    def list(self, owner_id: str) -> list[Project]:
+    def for_owner(self, owner_id: str) -> list[Project]:
         """All the owner's projects by name."""
         rows = self.conn.execute(
             self._select().where(projects.c.owner_id == owner_id).order_by(projects.c.name)
@@ -432,7 +497,7 @@ class SqlUserRepository(ports.UserRepository):
         row = self.conn.execute(sa.select(users).where(users.c.name == name)).first()
         return _user(row) if row else None
 
-    def list(self) -> list[User]:
+    def all_users(self) -> list[User]:
         """All users by name."""
         return [_user(r) for r in self.conn.execute(sa.select(users).order_by(users.c.name))]
 
@@ -440,12 +505,16 @@ class SqlUserRepository(ports.UserRepository):
         """Store a key (hash only)."""
         self.conn.execute(
             api_keys.insert().values(
-                id=key.id, user_id=key.user_id, name=key.name, prefix=key.prefix,
-                secret_hash=key.secret_hash, created_at=key.created_at,
+                id=key.id,
+                user_id=key.user_id,
+                name=key.name,
+                prefix=key.prefix,
+                secret_hash=key.secret_hash,
+                created_at=key.created_at,
             )
         )
 
-    def user_for_key_hash(self, secret_hash: str, now: datetime) -> User | None:
+    def user_for_key_hash(self, secret_hash: str, now: datetime) -> User | None:  # noqa: ARG002
         """The user of a live key with this hash."""
         row = self.conn.execute(
             sa.select(users, api_keys.c.id.label("key_id"), api_keys.c.last_used_at)
@@ -457,13 +526,21 @@ class SqlUserRepository(ports.UserRepository):
     def keys(self, user_id: str) -> list[ApiKey]:
         """A user's keys, newest first."""
         rows = self.conn.execute(
-            sa.select(api_keys).where(api_keys.c.user_id == user_id)
+            sa.select(api_keys)
+            .where(api_keys.c.user_id == user_id)
             .order_by(api_keys.c.created_at.desc())
         )
         return [
-            ApiKey(id=r.id, user_id=r.user_id, name=r.name, prefix=r.prefix,
-                   secret_hash=r.secret_hash, created_at=r.created_at,
-                   last_used_at=r.last_used_at, revoked_at=r.revoked_at)
+            ApiKey(
+                id=r.id,
+                user_id=r.user_id,
+                name=r.name,
+                prefix=r.prefix,
+                secret_hash=r.secret_hash,
+                created_at=r.created_at,
+                last_used_at=r.last_used_at,
+                revoked_at=r.revoked_at,
+            )
             for r in rows
         ]
 
@@ -471,14 +548,18 @@ class SqlUserRepository(ports.UserRepository):
         """Revoke a live key."""
         result = self.conn.execute(
             api_keys.update()
-            .where(api_keys.c.id == key_id, api_keys.c.user_id == user_id,
-                   api_keys.c.revoked_at.is_(None))
+            .where(
+                api_keys.c.id == key_id,
+                api_keys.c.user_id == user_id,
+                api_keys.c.revoked_at.is_(None),
+            )
             .values(revoked_at=now)
         )
         return bool(result.rowcount)
 
-    def add_login_token(self, token_hash: str, user_id: str, now: datetime,
-                        expires_at: datetime) -> None:
+    def add_login_token(
+        self, token_hash: str, user_id: str, now: datetime, expires_at: datetime
+    ) -> None:
         """Store a one-time login token."""
         self.conn.execute(
             login_tokens.insert().values(
@@ -490,20 +571,25 @@ class SqlUserRepository(ports.UserRepository):
         """Use a live token once."""
         result = self.conn.execute(
             login_tokens.update()
-            .where(login_tokens.c.token_hash == token_hash, login_tokens.c.used_at.is_(None),
-                   login_tokens.c.expires_at > now)
+            .where(
+                login_tokens.c.token_hash == token_hash,
+                login_tokens.c.used_at.is_(None),
+                login_tokens.c.expires_at > now,
+            )
             .values(used_at=now)
         )
         if not result.rowcount:
             return None
         row = self.conn.execute(
-            sa.select(users).join(login_tokens, login_tokens.c.user_id == users.c.id)
+            sa.select(users)
+            .join(login_tokens, login_tokens.c.user_id == users.c.id)
             .where(login_tokens.c.token_hash == token_hash)
         ).first()
         return _user(row) if row else None
 
-    def add_session(self, token_hash: str, user_id: str, now: datetime,
-                    expires_at: datetime) -> None:
+    def add_session(
+        self, token_hash: str, user_id: str, now: datetime, expires_at: datetime
+    ) -> None:
         """Store a browser session."""
         self.conn.execute(
             sessions.insert().values(
@@ -514,7 +600,8 @@ class SqlUserRepository(ports.UserRepository):
     def user_for_session(self, token_hash: str, now: datetime) -> User | None:
         """The user of a live session."""
         row = self.conn.execute(
-            sa.select(users).join(sessions, sessions.c.user_id == users.c.id)
+            sa.select(users)
+            .join(sessions, sessions.c.user_id == users.c.id)
             .where(sessions.c.token_hash == token_hash, sessions.c.expires_at > now)
         ).first()
         return _user(row) if row else None

@@ -141,8 +141,8 @@ class PostgresSearch(SearchIndex):
                 parts.append("(" + " <-> ".join(_ts_quote(t) for t in term.tokens) + ")")
         stmt = stmt.where(sa.text("prompts.search_vector @@ CAST(:tsq AS tsquery)"))
         if sort == "relevance":
-            rank = sa.literal_column("ts_rank(prompts.search_vector, CAST(:tsq AS tsquery))")
-            stmt = stmt.order_by(rank.desc(), prompts.c.pk.desc())
+            rank = sa.text("ts_rank(prompts.search_vector, CAST(:tsq AS tsquery)) DESC")
+            stmt = stmt.order_by(rank, prompts.c.pk.desc())
         elif sort == "oldest":
             if after_pk is not None:
                 stmt = stmt.where(prompts.c.pk > after_pk)

@@ -1,4 +1,4 @@
-"""Table definitions. Alembic migrations are the source of truth for the schema; these mirror them."""
+"""Table definitions. Alembic migrations are the schema's source of truth; these mirror them."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
     impl = sa.DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
         """Convert aware datetimes to naive UTC."""
         if value is None:
             return None
@@ -23,7 +23,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:  # noqa: ARG002
         """Attach UTC to stored values."""
         if value is None:
             return None
@@ -91,8 +91,12 @@ projects = sa.Table(
 prompts = sa.Table(
     "prompts",
     metadata,
-    sa.Column("pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-              autoincrement=True),
+    sa.Column(
+        "pk",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
     sa.Column("id", ID, nullable=False, unique=True),
     sa.Column("owner_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
@@ -115,8 +119,12 @@ prompts = sa.Table(
 prompt_tags = sa.Table(
     "prompt_tags",
     metadata,
-    sa.Column("prompt_pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-              sa.ForeignKey("prompts.pk", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "prompt_pk",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        sa.ForeignKey("prompts.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
     sa.Column("tag", sa.String(100), primary_key=True),
     sa.Column("owner_id", ID, nullable=False),
 )
@@ -159,14 +167,23 @@ generations = sa.Table(
 generation_assets = sa.Table(
     "generation_assets",
     metadata,
-    sa.Column("generation_id", ID, sa.ForeignKey("generations.id", ondelete="CASCADE"),
-              primary_key=True),
+    sa.Column(
+        "generation_id", ID, sa.ForeignKey("generations.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("asset_id", ID, sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("position", sa.Integer, nullable=False, default=0),
 )
 
 # Tables in dependency order: used by backup/restore and by test cleanup.
 ALL_TABLES = [
-    users, api_keys, login_tokens, sessions, projects, prompts, prompt_tags,
-    assets, generations, generation_assets,
+    users,
+    api_keys,
+    login_tokens,
+    sessions,
+    projects,
+    prompts,
+    prompt_tags,
+    assets,
+    generations,
+    generation_assets,
 ]

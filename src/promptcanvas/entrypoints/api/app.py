@@ -62,15 +62,26 @@ class BodyLimit:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps({"error": {
-            "code": "too_large",
-            "message": f"the request body is larger than {self.limit:,} bytes",
-            "details": {"limit": self.limit},
-        }}).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]})
+        body = json.dumps(
+            {
+                "error": {
+                    "code": "too_large",
+                    "message": f"the request body is larger than {self.limit:,} bytes",
+                    "details": {"limit": self.limit},
+                }
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

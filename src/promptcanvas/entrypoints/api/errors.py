@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 STATUS = {
     errors.NotFound: 404,
     errors.InvalidInput: 422,
+    errors.BadRequest: 400,
     errors.Conflict: 409,
     errors.TooLarge: 413,
     errors.UnsupportedMedia: 415,
@@ -26,14 +27,23 @@ STATUS = {
 }
 
 _HTTP_CODES = {
-    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
-    415: "unsupported_media", 422: "invalid_input", 429: "rate_limited",
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media",
+    422: "invalid_input",
+    429: "rate_limited",
 }
 
 
-def error_response(status: int, code: str, message: str, details: Any = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The one error body shape."""
     body = {"error": {"code": code, "message": message, "details": jsonable_encoder(details)}}
     return JSONResponse(body, status_code=status, headers=headers)
@@ -58,15 +68,18 @@ def install(app: FastAPI) -> None:
         problems = []
         for err in exc.errors():
             loc = tuple(err.get("loc", ()))
-            problems.append({
-                "field": _field_name(loc),
-                "location": str(loc[0]) if loc else None,
-                "message": str(err.get("msg", "invalid")),
-                "type": err.get("type"),
-            })
+            problems.append(
+                {
+                    "field": _field_name(loc),
+                    "location": str(loc[0]) if loc else None,
+                    "message": str(err.get("msg", "invalid")),
+                    "type": err.get("type"),
+                }
+            )
         if any(p["type"] == "json_invalid" for p in problems):
-            return error_response(400, "bad_request", "the request body is not valid JSON",
-                                  problems)
+            return error_response(
+                400, "bad_request", "the request body is not valid JSON", problems
+            )
         first = problems[0] if problems else {"field": "request", "message": "invalid"}
         message = f"{first['field']}: {first['message']}"
         if len(problems) > 1:
@@ -77,8 +90,9 @@ def install(app: FastAPI) -> None:
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return error_response(exc.status_code, code, message, None,
-                              dict(exc.headers) if exc.headers else None)
+        return error_response(
+            exc.status_code, code, message, None, dict(exc.headers) if exc.headers else None
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -79,10 +79,21 @@ class PromptPublic(BaseModel):
     @classmethod
     def of(cls, p: Prompt) -> PromptPublic:
         return cls(
-            id=p.id, text=p.text, negative_text=p.negative_text, category=p.category,
-            tags=p.tags, language=p.language, starred=p.starred, rating=p.rating,
-            author=p.author, project_id=p.project_id, parent_id=p.parent_id, note=p.note,
-            output_count=p.output_count, created_at=p.created_at, updated_at=p.updated_at,
+            id=p.id,
+            text=p.text,
+            negative_text=p.negative_text,
+            category=p.category,
+            tags=p.tags,
+            language=p.language,
+            starred=p.starred,
+            rating=p.rating,
+            author=p.author,
+            project_id=p.project_id,
+            parent_id=p.parent_id,
+            note=p.note,
+            output_count=p.output_count,
+            created_at=p.created_at,
+            updated_at=p.updated_at,
             deleted_at=p.deleted_at,
         )
 
@@ -108,9 +119,16 @@ class AssetPublic(BaseModel):
     def of(cls, a: Asset) -> AssetPublic:
         base = f"/api/v1/assets/{a.id}"
         return cls(
-            id=a.id, sha256=a.sha256, media_type=a.media_type, size=a.size, width=a.width,
-            height=a.height, original_name=a.original_name, created_at=a.created_at,
-            url=f"{base}/content", thumbnail_url=f"{base}/thumbnail" if a.thumbnail_key else None,
+            id=a.id,
+            sha256=a.sha256,
+            media_type=a.media_type,
+            size=a.size,
+            width=a.width,
+            height=a.height,
+            original_name=a.original_name,
+            created_at=a.created_at,
+            url=f"{base}/content",
+            thumbnail_url=f"{base}/thumbnail" if a.thumbnail_key else None,
         )
 
 
@@ -136,9 +154,17 @@ class GenerationPublic(BaseModel):
     @classmethod
     def of(cls, g: Generation, assets: list[Asset]) -> GenerationPublic:
         return cls(
-            id=g.id, prompt_id=g.prompt_id, provider=g.provider, model=g.model,
-            model_version=g.model_version, parameters=g.parameters, seed=g.seed,
-            status=g.status, cost=g.cost, latency_ms=g.latency_ms, created_at=g.created_at,
+            id=g.id,
+            prompt_id=g.prompt_id,
+            provider=g.provider,
+            model=g.model,
+            model_version=g.model_version,
+            parameters=g.parameters,
+            seed=g.seed,
+            status=g.status,
+            cost=g.cost,
+            latency_ms=g.latency_ms,
+            created_at=g.created_at,
             assets=[AssetPublic.of(a) for a in assets],
         )
 
@@ -164,7 +190,8 @@ class LineagePublic(BaseModel):
             root_id=nodes[0].prompt.id,
             data=[
                 LineageNodePublic(
-                    **PromptPublic.of(n.prompt).model_dump(), depth=n.depth,
+                    **PromptPublic.of(n.prompt).model_dump(),
+                    depth=n.depth,
                     is_current=n.prompt.id == prompt_id,
                 )
                 for n in nodes
@@ -189,9 +216,12 @@ class TextDiffPublic(BaseModel):
     @classmethod
     def of(cls, d: TextDiff) -> TextDiffPublic:
         return cls(
-            ops=[DiffOpPublic(op=o.op, a=o.a, b=o.b) for o in d.ops], unified=d.unified,
-            inline=render_inline(d.ops), inserted_words=d.inserted_words,
-            deleted_words=d.deleted_words, identical=d.identical,
+            ops=[DiffOpPublic(op=o.op, a=o.a, b=o.b) for o in d.ops],
+            unified=d.unified,
+            inline=render_inline(d.ops),
+            inserted_words=d.inserted_words,
+            deleted_words=d.deleted_words,
+            identical=d.identical,
         )
 
 
@@ -219,12 +249,19 @@ class PromptDiffPublic(BaseModel):
     @classmethod
     def of(cls, d: PromptDiff) -> PromptDiffPublic:
         return cls(
-            from_id=d.from_id, to_id=d.to_id, identical=d.identical,
-            text=TextDiffPublic.of(d.text), negative_text=TextDiffPublic.of(d.negative_text),
-            category=CategoryDiff(before=d.category_from, after=d.category_to,
-                                  changed=d.category_from != d.category_to),
-            tags=TagsDiff(added=list(d.tags_added), removed=list(d.tags_removed),
-                          kept=list(d.tags_kept)),
+            from_id=d.from_id,
+            to_id=d.to_id,
+            identical=d.identical,
+            text=TextDiffPublic.of(d.text),
+            negative_text=TextDiffPublic.of(d.negative_text),
+            category=CategoryDiff(
+                before=d.category_from,
+                after=d.category_to,
+                changed=d.category_from != d.category_to,
+            ),
+            tags=TagsDiff(
+                added=list(d.tags_added), removed=list(d.tags_removed), kept=list(d.tags_kept)
+            ),
         )
 
 
@@ -242,8 +279,13 @@ class ProjectPublic(BaseModel):
 
     @classmethod
     def of(cls, p: Project) -> ProjectPublic:
-        return cls(id=p.id, name=p.name, description=p.description, created_at=p.created_at,
-                   prompt_count=p.prompt_count)
+        return cls(
+            id=p.id,
+            name=p.name,
+            description=p.description,
+            created_at=p.created_at,
+            prompt_count=p.prompt_count,
+        )
 
 
 class ProjectsPublic(BaseModel):

@@ -23,7 +23,7 @@ STRINGS = {
         "sign_out": "Sign out",
         "signed_out": "You are not signed in.",
         "how_to_sign_in": "Open the login link printed by `promptcanvas serve`, or run "
-                          "`promptcanvas users login-link NAME`.",
+        "`promptcanvas users login-link NAME`.",
         "link_invalid": "This login link is invalid, already used, or expired.",
         "api_docs": "API documentation",
         "prompts": "prompts",
@@ -34,7 +34,7 @@ STRINGS = {
         "sign_out": "로그아웃",
         "signed_out": "로그인되어 있지 않습니다.",
         "how_to_sign_in": "`promptcanvas serve`가 출력한 로그인 링크를 열거나 "
-                          "`promptcanvas users login-link 이름`을 실행하세요.",
+        "`promptcanvas users login-link 이름`을 실행하세요.",
         "link_invalid": "로그인 링크가 잘못되었거나 이미 사용되었거나 만료되었습니다.",
         "api_docs": "API 문서",
         "prompts": "프롬프트",
@@ -60,17 +60,22 @@ def language(request: Request) -> str:
     return "en"
 
 
-def render(request: Request, c: ContainerDep, name: str, status: int = 200,
-           **context: Any) -> HTMLResponse:
+def render(
+    request: Request, c: ContainerDep, name: str, status: int = 200, **context: Any
+) -> HTMLResponse:
     """Render a template with the request's language strings."""
     env = _environment(c.settings.data_dir / "templates")
     lang = language(request)
     html = env.get_template(name).render(t=STRINGS[lang], lang=lang, **context)
-    return HTMLResponse(html, status_code=status, headers={
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
-    })
+    return HTMLResponse(
+        html,
+        status_code=status,
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+        },
+    )
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -90,8 +95,13 @@ def login(request: Request, c: ContainerDep, token: str = "") -> Response:
         return render(request, c, "home.html", status=401, user=None, error=True)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, session, max_age=c.settings.session_ttl_seconds, httponly=True,
-        samesite="lax", secure=request.url.scheme == "https", path="/",
+        SESSION_COOKIE,
+        session,
+        max_age=c.settings.session_ttl_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
     )
     return response
 

@@ -1,4 +1,4 @@
-"""Alembic environment: always run with a connection passed in by promptcanvas.adapters.db.migrate."""
+"""Alembic environment: run with a connection passed in by promptcanvas.adapters.db.migrate."""
 
 from __future__ import annotations
 

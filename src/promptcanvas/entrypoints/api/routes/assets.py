@@ -16,7 +16,9 @@ from promptcanvas.services.assets import parse_parameters
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
 ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic}, 404: {"model": ErrorPublic}, 422: {"model": ErrorPublic},
+    401: {"model": ErrorPublic},
+    404: {"model": ErrorPublic},
+    422: {"model": ErrorPublic},
 }
 _CHUNK = 256 * 1024
 
@@ -27,8 +29,11 @@ _CHUNK = 256 * 1024
     response_model=AssetUploaded,
     responses={
         200: {"model": AssetUploaded, "description": "These bytes were stored already"},
-        409: {"model": ErrorPublic}, 413: {"model": ErrorPublic}, 415: {"model": ErrorPublic},
-        503: {"model": ErrorPublic}, **ERRORS,
+        409: {"model": ErrorPublic},
+        413: {"model": ErrorPublic},
+        415: {"model": ErrorPublic},
+        503: {"model": ErrorPublic},
+        **ERRORS,
     },
 )
 def upload_asset(
@@ -49,12 +54,19 @@ def upload_asset(
     if prompt_id is not None and not prompt_id.strip():
         raise InvalidInput("prompt_id must not be empty", {"field": "prompt_id"})
     result = c.assets.upload(
-        user.id, data, filename=file.filename, prompt_id=prompt_id, provider=provider,
-        model=model, model_version=model_version, parameters=params,
+        user.id,
+        data,
+        filename=file.filename,
+        prompt_id=prompt_id,
+        provider=provider,
+        model=model,
+        model_version=model_version,
+        parameters=params,
     )
     response.status_code = 201 if result.created else 200
     return AssetUploaded(
-        **AssetPublic.of(result.asset).model_dump(), created=result.created,
+        **AssetPublic.of(result.asset).model_dump(),
+        created=result.created,
         generation_id=result.generation.id if result.generation else None,
     )
 
@@ -73,8 +85,9 @@ def _stream(stream: BinaryIO) -> Iterator[bytes]:
         stream.close()
 
 
-def _download(request: Request, c: ContainerDep, user_id: str, asset_id: str,
-              thumbnail: bool) -> Response:
+def _download(
+    request: Request, c: ContainerDep, user_id: str, asset_id: str, thumbnail: bool
+) -> Response:
     asset = c.assets.get(user_id, asset_id)
     etag = f'"{asset.sha256}{"-t" if thumbnail else ""}"'
     headers = {
@@ -93,17 +106,23 @@ def _download(request: Request, c: ContainerDep, user_id: str, asset_id: str,
     return StreamingResponse(_stream(stream), media_type=media_type, headers=headers)
 
 
-@router.get("/{asset_id}/content", responses={200: {"content": {"image/png": {}}}, **ERRORS},
-            response_class=Response)
-def asset_content(asset_id: str, request: Request, user: CurrentUser,
-                  c: ContainerDep) -> Response:
+@router.get(
+    "/{asset_id}/content",
+    responses={200: {"content": {"image/png": {}}}, **ERRORS},
+    response_class=Response,
+)
+def asset_content(asset_id: str, request: Request, user: CurrentUser, c: ContainerDep) -> Response:
     """The original bytes, with their media type."""
     return _download(request, c, user.id, asset_id, thumbnail=False)
 
 
-@router.get("/{asset_id}/thumbnail", responses={200: {"content": {"image/webp": {}}}, **ERRORS},
-            response_class=Response)
-def asset_thumbnail(asset_id: str, request: Request, user: CurrentUser,
-                    c: ContainerDep) -> Response:
+@router.get(
+    "/{asset_id}/thumbnail",
+    responses={200: {"content": {"image/webp": {}}}, **ERRORS},
+    response_class=Response,
+)
+def asset_thumbnail(
+    asset_id: str, request: Request, user: CurrentUser, c: ContainerDep
+) -> Response:
     """A WebP thumbnail, EXIF orientation applied."""
     return _download(request, c, user.id, asset_id, thumbnail=True)

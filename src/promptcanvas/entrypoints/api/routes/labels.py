@@ -16,7 +16,9 @@ from promptcanvas.entrypoints.api.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["organise"])
 ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic}, 404: {"model": ErrorPublic}, 422: {"model": ErrorPublic},
+    401: {"model": ErrorPublic},
+    404: {"model": ErrorPublic},
+    422: {"model": ErrorPublic},
 }
 
 
@@ -26,8 +28,12 @@ def list_projects(user: CurrentUser, c: ContainerDep) -> ProjectsPublic:
     return ProjectsPublic(data=[ProjectPublic.of(p) for p in c.projects.list_projects(user.id)])
 
 
-@router.post("/projects", status_code=201, response_model=ProjectPublic,
-             responses={**ERRORS, 409: {"model": ErrorPublic}})
+@router.post(
+    "/projects",
+    status_code=201,
+    response_model=ProjectPublic,
+    responses={**ERRORS, 409: {"model": ErrorPublic}},
+)
 def create_project(body: ProjectCreate, user: CurrentUser, c: ContainerDep) -> ProjectPublic:
     """Create a project; names are unique per user."""
     return ProjectPublic.of(c.projects.create_project(user.id, body.name, body.description))

@@ -41,8 +41,10 @@ def readyz(c: ContainerDep) -> JSONResponse:
         log.warning("readyz: storage: %s", exc)
         checks["storage"] = "unavailable"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
 
 
 @router.get("/api/v1/info", response_model=InfoPublic, responses={401: {"model": ErrorPublic}})

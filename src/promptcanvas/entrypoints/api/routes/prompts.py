@@ -24,7 +24,9 @@ from promptcanvas.services.library import SearchRequest
 
 router = APIRouter(prefix="/api/v1/prompts", tags=["prompts"])
 ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic}, 404: {"model": ErrorPublic}, 422: {"model": ErrorPublic},
+    401: {"model": ErrorPublic},
+    404: {"model": ErrorPublic},
+    422: {"model": ErrorPublic},
 }
 
 
@@ -45,13 +47,19 @@ def create_prompt(body: PromptCreate, user: CurrentUser, c: ContainerDep) -> Pro
 def list_prompts(
     user: CurrentUser,
     c: ContainerDep,
-    q: Annotated[str | None, Query(max_length=500, description="Search words (Korean or English)")] = None,
+    q: Annotated[
+        str | None, Query(max_length=500, description="Search words (Korean or English)")
+    ] = None,
     tag: Annotated[list[str], Query(description="Has every one of these tags")] = [],  # noqa: B006
     category: Annotated[str | None, Query(max_length=100)] = None,
     project: Annotated[str | None, Query(max_length=64, description="Project id")] = None,
-    model: Annotated[str | None, Query(max_length=300, description="model or model@version")] = None,
+    model: Annotated[
+        str | None, Query(max_length=300, description="model or model@version")
+    ] = None,
     starred: bool | None = None,
-    since: Annotated[datetime | None, Query(description="Created at or after (UTC if no zone)")] = None,
+    since: Annotated[
+        datetime | None, Query(description="Created at or after (UTC if no zone)")
+    ] = None,
     until: Annotated[datetime | None, Query(description="Created before (UTC if no zone)")] = None,
     sort: Literal["relevance", "newest", "oldest"] | None = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -62,13 +70,23 @@ def list_prompts(
     result = c.library.search(
         user.id,
         SearchRequest(
-            q=q, tags=tuple(tag[:20]), category=category, project_id=project, model=model,
-            starred=starred, since=_utc(since), until=_utc(until), sort=sort, cursor=cursor,
-            limit=limit, trashed=trashed,
+            q=q,
+            tags=tuple(tag[:20]),
+            category=category,
+            project_id=project,
+            model=model,
+            starred=starred,
+            since=_utc(since),
+            until=_utc(until),
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+            trashed=trashed,
         ),
     )
-    return PromptsPublic(data=[PromptPublic.of(p) for p in result.items],
-                         next_cursor=result.next_cursor)
+    return PromptsPublic(
+        data=[PromptPublic.of(p) for p in result.items], next_cursor=result.next_cursor
+    )
 
 
 @router.get("/{prompt_id}", response_model=PromptDetail, responses=ERRORS)
@@ -82,18 +100,21 @@ def get_prompt(prompt_id: str, user: CurrentUser, c: ContainerDep) -> PromptDeta
     )
 
 
-@router.patch("/{prompt_id}", response_model=PromptPublic,
-              responses={**ERRORS, 409: {"model": ErrorPublic}})
-def update_prompt(prompt_id: str, body: PromptUpdate, user: CurrentUser,
-                  c: ContainerDep) -> PromptPublic:
+@router.patch(
+    "/{prompt_id}", response_model=PromptPublic, responses={**ERRORS, 409: {"model": ErrorPublic}}
+)
+def update_prompt(
+    prompt_id: str, body: PromptUpdate, user: CurrentUser, c: ContainerDep
+) -> PromptPublic:
     """Edit metadata; wording only while the prompt has no outputs (else 409: revise it)."""
     changes = body.model_dump(exclude_unset=True)
     return PromptPublic.of(c.library.update_prompt(user.id, prompt_id, changes))
 
 
 @router.delete("/{prompt_id}", status_code=204, responses=ERRORS)
-def delete_prompt(prompt_id: str, user: CurrentUser, c: ContainerDep,
-                  purge: bool = False) -> Response:
+def delete_prompt(
+    prompt_id: str, user: CurrentUser, c: ContainerDep, purge: bool = False
+) -> Response:
     """Move to the trash; with purge=true delete for good."""
     if purge:
         c.library.purge_prompt(user.id, prompt_id)
@@ -108,10 +129,15 @@ def restore_prompt(prompt_id: str, user: CurrentUser, c: ContainerDep) -> Prompt
     return PromptPublic.of(c.library.restore_prompt(user.id, prompt_id))
 
 
-@router.post("/{prompt_id}/revisions", status_code=201, response_model=PromptPublic,
-             responses={**ERRORS, 409: {"model": ErrorPublic}})
-def revise_prompt(prompt_id: str, body: RevisionCreate, user: CurrentUser,
-                  c: ContainerDep) -> PromptPublic:
+@router.post(
+    "/{prompt_id}/revisions",
+    status_code=201,
+    response_model=PromptPublic,
+    responses={**ERRORS, 409: {"model": ErrorPublic}},
+)
+def revise_prompt(
+    prompt_id: str, body: RevisionCreate, user: CurrentUser, c: ContainerDep
+) -> PromptPublic:
     """Create a child revision; omitted fields are inherited from the parent."""
     changes = body.model_dump(exclude_unset=True)
     return PromptPublic.of(c.library.revise_prompt(user.id, prompt_id, changes))
@@ -124,7 +150,11 @@ def prompt_lineage(prompt_id: str, user: CurrentUser, c: ContainerDep) -> Lineag
 
 
 @router.get("/{prompt_id}/diff", response_model=PromptDiffPublic, responses=ERRORS)
-def prompt_diff(prompt_id: str, user: CurrentUser, c: ContainerDep,
-                against: Annotated[str, Query(max_length=64)]) -> PromptDiffPublic:
+def prompt_diff(
+    prompt_id: str,
+    user: CurrentUser,
+    c: ContainerDep,
+    against: Annotated[str, Query(max_length=64)],
+) -> PromptDiffPublic:
     """Word-level diff from `against` (before) to this prompt (after)."""
     return PromptDiffPublic.of(c.library.diff(user.id, prompt_id, against))

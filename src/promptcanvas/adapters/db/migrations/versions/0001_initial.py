@@ -45,9 +45,7 @@ def upgrade() -> None:
         op.create_table(
             name,
             sa.Column("token_hash", sa.String(64), primary_key=True),
-            sa.Column(
-                "user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-            ),
+            sa.Column("user_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
             sa.Column("created_at", UTCDateTime, nullable=False),
             sa.Column("expires_at", UTCDateTime, nullable=False),
             *([sa.Column("used_at", UTCDateTime)] if name == "login_tokens" else []),
@@ -83,20 +81,31 @@ def upgrade() -> None:
         sa.Column("deleted_at", UTCDateTime),
     )
     live = sa.text("deleted_at IS NULL")
-    op.create_index("ix_prompts_owner_live", "prompts", ["owner_id", "pk"],
-                    sqlite_where=live, postgresql_where=live)
+    op.create_index(
+        "ix_prompts_owner_live",
+        "prompts",
+        ["owner_id", "pk"],
+        sqlite_where=live,
+        postgresql_where=live,
+    )
     op.create_index("ix_prompts_owner_trash", "prompts", ["owner_id", "deleted_at"])
     op.create_index("ix_prompts_owner_category", "prompts", ["owner_id", "category", "pk"])
     op.create_index("ix_prompts_owner_created", "prompts", ["owner_id", "created_at"])
     op.create_index("ix_prompts_project", "prompts", ["project_id", "pk"])
     op.create_index("ix_prompts_parent", "prompts", ["parent_id"])
     starred = sa.text("starred")
-    op.create_index("ix_prompts_owner_starred", "prompts", ["owner_id", "pk"],
-                    sqlite_where=starred, postgresql_where=starred)
+    op.create_index(
+        "ix_prompts_owner_starred",
+        "prompts",
+        ["owner_id", "pk"],
+        sqlite_where=starred,
+        postgresql_where=starred,
+    )
     op.create_table(
         "prompt_tags",
-        sa.Column("prompt_pk", PK, sa.ForeignKey("prompts.pk", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "prompt_pk", PK, sa.ForeignKey("prompts.pk", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("tag", sa.String(100), primary_key=True),
         sa.Column("owner_id", ID, nullable=False),
     )
@@ -122,8 +131,7 @@ def upgrade() -> None:
         "generations",
         sa.Column("id", ID, primary_key=True),
         sa.Column("owner_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("prompt_id", ID, sa.ForeignKey("prompts.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column("prompt_id", ID, sa.ForeignKey("prompts.id", ondelete="CASCADE"), nullable=False),
         sa.Column("provider", sa.String(100), nullable=False),
         sa.Column("model", sa.String(200)),
         sa.Column("model_version", sa.String(100)),
@@ -138,10 +146,13 @@ def upgrade() -> None:
     op.create_index("ix_generations_owner_model", "generations", ["owner_id", "model"])
     op.create_table(
         "generation_assets",
-        sa.Column("generation_id", ID, sa.ForeignKey("generations.id", ondelete="CASCADE"),
-                  primary_key=True),
-        sa.Column("asset_id", ID, sa.ForeignKey("assets.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "generation_id",
+            ID,
+            sa.ForeignKey("generations.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("asset_id", ID, sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("position", sa.Integer, nullable=False),
     )
     op.create_index("ix_generation_assets_asset", "generation_assets", ["asset_id"])
@@ -162,6 +173,16 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS prompt_fts")
-    for name in ("generation_assets", "generations", "assets", "prompt_tags", "prompts",
-                 "projects", "sessions", "login_tokens", "api_keys", "users"):
+    for name in (
+        "generation_assets",
+        "generations",
+        "assets",
+        "prompt_tags",
+        "prompts",
+        "projects",
+        "sessions",
+        "login_tokens",
+        "api_keys",
+        "users",
+    ):
         op.drop_table(name)

@@ -1,0 +1,1 @@
+"""The `promptcanvas` command (Typer + Rich)."""

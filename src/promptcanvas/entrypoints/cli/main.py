@@ -1,0 +1,159 @@
+"""The `promptcanvas` command."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from promptcanvas import __version__
+from promptcanvas.adapters import backup as backups
+from promptcanvas.adapters.db import migrate
+from promptcanvas.adapters.db.engine import create_database
+from promptcanvas.bootstrap import Container
+from promptcanvas.entrypoints.cli.accounts import keys_app, users_app
+from promptcanvas.entrypoints.cli.common import console, container, err_console, print_json
+from promptcanvas.entrypoints.cli.prompts import app as prompts_app
+from promptcanvas.settings import Settings
+
+app = typer.Typer(
+    help="PromptCanvas: keep every prompt with everything it produced.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(prompts_app, name="prompts")
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def _sweep_later(c: Container) -> None:
+    def run() -> None:
+        try:
+            report = c.maintenance.sweep()
+            if report.deleted:
+                logging.getLogger("promptcanvas").info("swept %d orphaned files", report.deleted)
+        except Exception:  # a failed sweep must never stop the server
+            logging.getLogger("promptcanvas").exception("orphan sweep failed")
+
+    threading.Thread(target=run, name="orphan-sweep", daemon=True).start()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Start the server (applies migrations, creates the admin user, prints a login link)."""
+    import uvicorn
+
+    from promptcanvas.entrypoints.api.app import create_app
+
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from promptcanvas.bootstrap import bootstrap
+
+    c = bootstrap(settings)
+    admin, created = c.users.ensure_admin()
+    token = c.users.create_login_token(admin.name)
+    console.print(
+        f"PromptCanvas {__version__} — {settings.mode} mode, "
+        f"{settings.database_kind} database, {settings.storage_kind} storage"
+    )
+    console.print(f"data dir: {settings.data_dir.resolve()}")
+    if created:
+        console.print("created the admin user")
+    console.print(
+        f"open this link to sign in (one use, {settings.login_link_ttl_seconds // 60} minutes):"
+    )
+    typer.echo(f"  {settings.base_url}/auth/login?token={token}")
+    console.print(f"API docs: {settings.base_url}/docs")
+    _sweep_later(c)
+    try:
+        uvicorn.run(create_app(c), host=settings.host, port=settings.port, log_level="info")
+    finally:
+        c.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations."""
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = create_database(settings.resolved_database_url)
+    try:
+        migrate.upgrade(db)
+        console.print(f"database at revision {migrate.current_revision(db)}")
+    finally:
+        db.dispose()
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    settings = Settings()
+    db = create_database(settings.resolved_database_url)
+    try:
+        typer.echo(f"{migrate.current_revision(db)} (head: {migrate.head_revision()})")
+    finally:
+        db.dispose()
+
+
+@app.command()
+def backup(path: Path) -> None:
+    """Write a consistent snapshot of database and files to a new directory (server may run)."""
+    with container() as c:
+        report = backups.backup(c.db, c.storage, path)
+    console.print(
+        f"backed up {sum(report.tables.values())} rows and {report.files} files to {path}"
+    )
+    if report.missing:
+        err_console.print(
+            f"[yellow]warning:[/yellow] {len(report.missing)} referenced files "
+            "were missing from storage; run `promptcanvas doctor`"
+        )
+
+
+@app.command()
+def restore(path: Path) -> None:
+    """Load a backup into an empty data dir / database."""
+    with container() as c:
+        report = backups.restore(c.db, c.storage, path)
+    console.print(f"restored {sum(report.tables.values())} rows and {report.files} files")
+
+
+@app.command()
+def doctor(
+    repair: Annotated[bool, typer.Option(help="Delete orphaned files")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Check that database and file store agree; with --repair, sweep orphaned files now."""
+    from datetime import timedelta
+
+    with container() as c:
+        sweep = c.maintenance.sweep(delete=repair, grace=timedelta(0))
+        missing = c.maintenance.missing_files()
+    result = {
+        "scanned_files": sweep.scanned,
+        "orphaned_files": len(sweep.orphans),
+        "deleted_files": sweep.deleted,
+        "rows_with_missing_files": missing,
+    }
+    if as_json:
+        print_json(result)
+    else:
+        for key, value in result.items():
+            console.print(f"{key}: {value if not isinstance(value, list) else len(value)}")
+    if missing:
+        raise typer.Exit(1)
