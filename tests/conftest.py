@@ -116,16 +116,20 @@ class Api:
         self.headers = {"Authorization": f"Bearer {key}"}
 
     def get(self, url: str, **kw: Any) -> Any:
-        return self.client.get(url, headers=self.headers, **kw)
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return self.client.get(url, headers=headers, **kw)
 
     def post(self, url: str, **kw: Any) -> Any:
-        return self.client.post(url, headers=self.headers, **kw)
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return self.client.post(url, headers=headers, **kw)
 
     def patch(self, url: str, **kw: Any) -> Any:
-        return self.client.patch(url, headers=self.headers, **kw)
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return self.client.patch(url, headers=headers, **kw)
 
     def delete(self, url: str, **kw: Any) -> Any:
-        return self.client.delete(url, headers=self.headers, **kw)
+        headers = {**self.headers, **kw.pop("headers", {})}
+        return self.client.delete(url, headers=headers, **kw)
 
     def create_prompt(self, text: str = "a red fox in the snow", **fields: Any) -> dict[str, Any]:
         response = self.post("/api/v1/prompts", json={"text": text, **fields})

@@ -55,8 +55,10 @@ def truncated_png() -> bytes:
 
 def svg() -> bytes:
     """An SVG with a script in it."""
-    return (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" '
-            b'height="10"><script>alert(1)</script></svg>')
+    return (
+        b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" '
+        b'height="10"><script>alert(1)</script></svg>'
+    )
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
@@ -67,5 +69,9 @@ def huge_png(width: int = 30_000, height: int = 30_000) -> bytes:
     """A small file that declares a gigantic image (a decompression bomb)."""
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 1024)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", idat)
-            + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", idat)
+        + _chunk(b"IEND", b"")
+    )

@@ -215,13 +215,7 @@ def test_put_rejects_bad_keys(storage: Storage, key: str) -> None:
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)
-def test_every_method_rejects_bad_keys(
-    storage: Storage, key: str, request: pytest.FixtureRequest
-) -> None:
-    if storage.kind == "memory":
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="MemoryStorage validates keys only in put")
-        )
+def test_every_method_rejects_bad_keys(storage: Storage, key: str) -> None:
     for call in (storage.open, storage.exists, storage.delete, storage.url_for):
         with pytest.raises(ValueError):
             call(key)

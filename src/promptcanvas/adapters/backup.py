@@ -51,6 +51,8 @@ def backup(db: Database, storage: Storage, target: Path) -> BackupReport:
     never delete files directly (the orphan sweeper does, after a grace period), so every
     file a snapshot row references is still there to copy.
     """
+    if target.exists() and not target.is_dir():
+        raise Conflict(f"{target} exists and is not a directory", {"path": str(target)})
     if target.exists() and any(target.iterdir()):
         raise Conflict(f"{target} exists and is not empty", {"path": str(target)})
     (target / "db").mkdir(parents=True, exist_ok=True)

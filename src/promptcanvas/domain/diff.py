@@ -58,6 +58,24 @@ def _merge(ops: list[DiffOp]) -> list[DiffOp]:
     return merged
 
 
+def _coalesce(ops: list[DiffOp]) -> list[DiffOp]:
+    """Fold 'replace, space, replace' into one replacement, as word-diff readers expect."""
+    out: list[DiffOp] = []
+    for op in ops:
+        if (
+            len(out) >= 2
+            and op.op == "replace"
+            and out[-1].op == "equal"
+            and out[-1].a.isspace()
+            and out[-2].op == "replace"
+        ):
+            space = out.pop()
+            prev = out.pop()
+            op = DiffOp("replace", prev.a + space.a + op.a, prev.b + space.b + op.b)
+        out.append(op)
+    return out
+
+
 def _word_count(text: str) -> int:
     return sum(1 for tok in tokenize(text) if not tok.isspace() and re.match(r"[^\W_]", tok))
 
@@ -73,7 +91,7 @@ def diff_words(a: str, b: str, *, label_a: str = "a", label_b: str = "b") -> Tex
             ops.extend(_refine(sa, sb))
         else:
             ops.append(DiffOp(tag, sa, sb))
-    ops = _merge([op for op in ops if op.a or op.b])
+    ops = _coalesce(_merge([op for op in ops if op.a or op.b]))
     lines = difflib.unified_diff(
         a.splitlines(), b.splitlines(), fromfile=label_a, tofile=label_b, lineterm=""
     )

@@ -34,9 +34,10 @@ class Storage(abc.ABC):
     Contract:
     - Keys are '/'-separated relative names of [A-Za-z0-9._-] segments; no '..', no leading '/'.
     - `put(key, data)` is atomic: once it returns, `open(key)` yields exactly `data`; a crash
-      mid-put leaves either no object or the whole object, never a partial one. Putting a key
-      that exists replaces it (callers use content-addressed keys, so the bytes are the same)
-      and refreshes its modification time, which the orphan sweeper reads as "in use".
+      mid-put leaves either no object or the whole object, never a partial one. Callers use
+      content-addressed keys (the key names the bytes), so a put of an existing key may keep
+      the stored object instead of rewriting it; either way it refreshes the modification
+      time, which the orphan sweeper reads as "recently in use".
     - `open(key)` returns a readable binary stream the caller closes; `ObjectNotFound` if absent.
     - `delete(key)` is idempotent: deleting a missing key is not an error.
     - `list(prefix)` yields every object whose key starts with prefix, in no particular order.
@@ -74,6 +75,7 @@ class Storage(abc.ABC):
 
     def url_for(self, key: str, expires: int = 3600) -> str | None:  # noqa: ARG002
         """A direct download URL, if the store can give one."""
+        validate_key(key)
         return None
 
     def read(self, key: str) -> bytes:
@@ -99,6 +101,7 @@ class MemoryStorage(Storage):
 
     def open(self, key: str) -> BinaryIO:
         """Open the object for reading."""
+        validate_key(key)
         with self._lock:
             if key not in self._objects:
                 raise ObjectNotFound(key)
@@ -106,10 +109,12 @@ class MemoryStorage(Storage):
 
     def exists(self, key: str) -> bool:
         """True when an object has that key."""
+        validate_key(key)
         return key in self._objects
 
     def delete(self, key: str) -> None:
         """Remove the object if present."""
+        validate_key(key)
         with self._lock:
             self._objects.pop(key, None)
 

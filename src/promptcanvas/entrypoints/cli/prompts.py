@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from promptcanvas.bootstrap import Container
+from promptcanvas.domain.errors import NotFound
 from promptcanvas.domain.prompts import Prompt
 from promptcanvas.entrypoints.api.schemas import (
     GenerationPublic,
@@ -18,6 +19,7 @@ from promptcanvas.entrypoints.api.schemas import (
 )
 from promptcanvas.entrypoints.cli.common import console, container, print_json
 from promptcanvas.services.library import SearchRequest
+from promptcanvas.services.users import ADMIN
 
 app = typer.Typer(help="Add, find, revise and diff prompts.", no_args_is_help=True)
 UserOpt = Annotated[str, typer.Option("--user", "-u", help="Act as this user")]
@@ -25,7 +27,13 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
 def _owner(c: Container, name: str) -> str:
-    return c.users.get_by_name(name).id
+    try:
+        return c.users.get_by_name(name).id
+    except NotFound:
+        if name != ADMIN:
+            raise
+    # The default user also exists before the first `serve`.
+    return c.users.ensure_admin()[0].id
 
 
 def _project_id(c: Container, owner: str, name: str | None) -> str | None:
