@@ -77,6 +77,16 @@ EDITABLE = frozenset(
 )
 
 
+NOT_NULL = ("text", "negative_text", "tags", "starred")
+
+
+def _refuse_nulls(changes: dict[str, Any]) -> None:
+    """Fields that always have a value cannot be set to null (use "" or [] to clear)."""
+    for name in NOT_NULL:
+        if name in changes and changes[name] is None:
+            raise InvalidInput(f"{name}: must not be null", {"field": name})
+
+
 class Library:
     """Prompt use cases for one deployment."""
 
@@ -138,6 +148,7 @@ class Library:
 
     @staticmethod
     def _clean_changes(changes: dict[str, Any], prompt: Prompt) -> dict[str, Any]:
+        _refuse_nulls(changes)
         clean: dict[str, Any] = {}
         for name, value in changes.items():
             if name == "text":
@@ -173,6 +184,7 @@ class Library:
                 f"cannot set {', '.join(sorted(unknown))} on a revision",
                 {"fields": sorted(unknown)},
             )
+        _refuse_nulls(changes)
         with self.uow() as uow:
             parent = self._get(uow, owner_id, prompt_id)
             child = rules.revise(parent, owner_id=owner_id, now=self.clock.now(), **changes)
