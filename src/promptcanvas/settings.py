@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     public_url: str | None = None
 
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
-    max_image_pixels: int = Field(default=64_000_000, ge=1)
+    # Capped at Pillow's own decompression-bomb limit, which refuses larger images anyway.
+    max_image_pixels: int = Field(default=64_000_000, ge=1, le=89_478_485)
     thumbnail_size: int = Field(default=384, ge=16, le=2048)
     login_link_ttl_seconds: int = Field(default=900, ge=10)
     session_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)

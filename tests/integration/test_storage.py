@@ -4,101 +4,22 @@ from __future__ import annotations
 
 import errno
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from promptcanvas.adapters.storage import open_storage
 from promptcanvas.adapters.storage.local import LocalStorage
 from promptcanvas.adapters.storage.s3 import S3Storage
 from promptcanvas.ports.storage import MemoryStorage, ObjectNotFound, Storage, StorageError
+from tests.integration.conftest import LOCAL_HTTP, REGION, free_port
 
-MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 S3_PREFIX = "lib/one"
-REGION = "us-east-1"
 BAD_KEYS = ["../x", "/abs", "a//b", "a/../b", "a/./b", "", "caf\u00e9/x", "a b", "a\\b"]
-
-# No proxy: everything here talks to 127.0.0.1.
-_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_until_answers(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"moto_server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with _http.open(url, timeout=1):
-                return
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            return  # any HTTP answer means it is up
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.1)
-    pytest.fail(f"moto_server did not answer at {url} within 30 s:\n{log.read_text()}")
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not MOTO_SERVER.exists():
-        pytest.fail(f"{MOTO_SERVER} is missing: install the dev extras (moto[server])")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("moto") / "moto_server.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_answers(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture
-def s3_client(s3_endpoint: str) -> Iterator[Any]:
-    client = boto3.session.Session().client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def s3_bucket(s3_client: Any) -> str:
-    bucket = f"test-{uuid.uuid4().hex[:16]}"
-    s3_client.create_bucket(Bucket=bucket)
-    return bucket
 
 
 def _s3_storage(endpoint: str, bucket: str, secret: str = "test") -> S3Storage:
@@ -122,7 +43,7 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
 
 
 def _fetch(url: str) -> bytes:
-    with _http.open(url, timeout=10) as response:
+    with LOCAL_HTTP.open(url, timeout=10) as response:
         body: bytes = response.read()
         return body
 
@@ -387,7 +308,7 @@ def test_s3_check_fails_for_a_missing_bucket_without_leaking_the_secret(
 def test_s3_unreachable_endpoint_raises_storage_error() -> None:
     store = S3Storage(
         "bucket",
-        endpoint_url=f"http://127.0.0.1:{_free_port()}",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
         region=REGION,
         access_key_id="test",
         secret_access_key="test",

@@ -8,11 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from promptcanvas import __version__
 from promptcanvas.adapters.db import migrate, snapshot
@@ -95,11 +97,28 @@ def backup(db: Database, storage: Storage, target: Path) -> BackupReport:
     return report
 
 
-def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     if not path.exists():
-        return []
+        return
     with path.open(encoding="utf-8") as source:
-        return [json.loads(line) for line in source if line.strip()]
+        for number, line in enumerate(source, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError:
+                row = None
+            if not isinstance(row, dict):
+                raise InvalidInput(f"backup file {path} is damaged at line {number}")
+            yield row
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def restore(db: Database, storage: Storage, source: Path) -> BackupReport:
@@ -107,27 +126,46 @@ def restore(db: Database, storage: Storage, source: Path) -> BackupReport:
     manifest_path = source / "manifest.json"
     if not manifest_path.is_file():
         raise InvalidInput(f"{source} is not a PromptCanvas backup (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text())
-    if manifest.get("format") != FORMAT or manifest.get("version") != 1:
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except ValueError:
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InvalidInput(f"{source} is not a PromptCanvas backup (unreadable manifest.json)")
+    if manifest.get("version") != 1:
         raise InvalidInput(f"{source} is not a PromptCanvas backup of a known version")
     migrate.upgrade(db)
     if not snapshot.is_empty(db):
         raise Conflict("restore needs an empty library (a fresh data dir or database)")
     report = BackupReport(source)
     files_root = source / "files"
+    files: list[tuple[str, Path]] = []
     if files_root.is_dir():
         for path in sorted(files_root.rglob("*")):
-            if not path.is_file():
-                continue
-            key = path.relative_to(files_root).as_posix()
+            if path.is_file():
+                files.append((path.relative_to(files_root).as_posix(), path))
+    # Check every row and file before storing any, so a damaged backup leaves the library
+    # untouched.
+    for table_file in sorted((source / "db").glob("*.jsonl")):
+        for _row in _read_jsonl(table_file):
+            pass
+    for key, path in files:
+        try:
             validate_key(key)
-            data = path.read_bytes()
-            name = key.rsplit("/", 1)[-1]
-            if key.startswith("blobs/") and hashlib.sha256(data).hexdigest() != name:
-                raise InvalidInput(f"backup file {key} is corrupt (hash mismatch)")
-            storage.put(key, data)
-            report.files += 1
-    report.tables = snapshot.import_tables(
-        db, lambda name: _read_jsonl(source / "db" / f"{name}.jsonl")
-    )
+        except ValueError:
+            raise InvalidInput(f"backup file {key!r} has an invalid name") from None
+        name = key.rsplit("/", 1)[-1]
+        if key.startswith("blobs/") and _sha256_of(path) != name:
+            raise InvalidInput(f"backup file {key} is corrupt (hash mismatch)")
+    for key, path in files:
+        storage.put(key, path.read_bytes())
+        report.files += 1
+    try:
+        report.tables = snapshot.import_tables(
+            db, lambda name: _read_jsonl(source / "db" / f"{name}.jsonl")
+        )
+    except (ValueError, TypeError, sa.exc.SQLAlchemyError) as exc:
+        # The rows were rolled back; the files stored above are orphans for the sweeper.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInput(f"the backup's rows cannot be loaded: {reason}") from exc
     return report

@@ -44,6 +44,9 @@ class Storage(abc.ABC):
     - `url_for(key, expires)` returns a URL a browser can GET directly, or None when the store
       has no such URL (local files are served by the API instead).
     - `check()` raises StorageError when the store cannot be written right now.
+    - `cleanup_temp(max_age_seconds)` removes what puts cut short by a crash left behind (never an
+      object), if older than max_age_seconds, and returns how many; stores that leave nothing
+      behind return 0.
     Every other failure is raised as StorageError, never as a vendor exception.
     """
 
@@ -77,6 +80,10 @@ class Storage(abc.ABC):
         """A direct download URL, if the store can give one."""
         validate_key(key)
         return None
+
+    def cleanup_temp(self, max_age_seconds: float = 3600) -> int:  # noqa: ARG002
+        """Remove leftovers of crashed puts older than max_age_seconds; returns how many."""
+        return 0
 
     def read(self, key: str) -> bytes:
         """Read a whole object."""

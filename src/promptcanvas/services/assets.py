@@ -25,6 +25,7 @@ from promptcanvas.services.imaging import inspect_image
 log = logging.getLogger(__name__)
 
 MAX_PARAMETERS_BYTES = 64 * 1024
+MAX_PARAMETERS_DEPTH = 32
 MAX_NAME = 200
 
 
@@ -55,12 +56,40 @@ def parse_parameters(raw: str | None) -> dict[str, Any]:
     if len(raw.encode()) > MAX_PARAMETERS_BYTES:
         raise InvalidInput("parameters is larger than 64 KiB", {"field": "parameters"})
     try:
-        value = json.loads(raw)
-    except ValueError:
+        value = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         raise InvalidInput("parameters must be a JSON object", {"field": "parameters"}) from None
     if not isinstance(value, dict):
         raise InvalidInput("parameters must be a JSON object", {"field": "parameters"})
+    _check_json(value, MAX_PARAMETERS_DEPTH)
     return value
+
+
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON: PostgreSQL refuses them and responses cannot carry them.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _check_json(value: Any, depth: int) -> None:
+    """Refuse what a database could not store as JSON text: deep nesting, lone surrogates."""
+    if depth < 0:
+        raise InvalidInput(
+            f"parameters nest deeper than {MAX_PARAMETERS_DEPTH} levels", {"field": "parameters"}
+        )
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidInput(
+                "parameters contain text that is not valid Unicode", {"field": "parameters"}
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_json(key, depth)
+            _check_json(item, depth - 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, depth - 1)
 
 
 class AssetService:

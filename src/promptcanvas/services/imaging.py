@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-import warnings
 from dataclasses import dataclass
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -17,7 +16,9 @@ from promptcanvas.domain.errors import TooLarge, UnsupportedMedia
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+# MPO is a JPEG with extra frames (phone cameras store depth maps and previews that way).
+_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "MPO": "image/jpeg", "WEBP": "image/webp"}
+_BOMB_PIXELS = re.compile(r"\((\d+) pixels\)")
 _SVG = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!DOCTYPE\s+svg|<svg)", re.I | re.S)
 
 
@@ -39,39 +40,55 @@ def inspect_image(data: bytes, *, max_pixels: int, thumb_size: int) -> tuple[Ima
             "SVG images are not accepted (they can carry scripts); upload PNG, JPEG or WebP",
             {"field": "file"},
         )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data))
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise TooLarge("the image has too many pixels", {"field": "file"}) from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    # Pillow warns (or, past twice its limit, refuses) on huge images as it opens them; the
+    # warning is left to its default handling (changing warning filters is not thread-safe)
+    # and our own, lower cap below refuses the image either way.
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _bomb(str(exc), max_pixels) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UnsupportedMedia(
+            "the file is not a PNG, JPEG or WebP image", {"field": "file"}
+        ) from None
+    with image:
+        if image.format not in _FORMATS:
             raise UnsupportedMedia(
-                "the file is not a PNG, JPEG or WebP image", {"field": "file"}
-            ) from None
-        with image:
-            if image.format not in _FORMATS:
-                raise UnsupportedMedia(
-                    f"{image.format or 'this'} images are not accepted; upload PNG, JPEG or WebP",
-                    {"field": "file", "format": image.format},
-                )
-            width, height = image.size
-            if width * height > max_pixels:
-                raise TooLarge(
-                    f"the image is {width}x{height} = {width * height:,} pixels; "
-                    f"the limit is {max_pixels:,}",
-                    {"field": "file", "width": width, "height": height, "limit": max_pixels},
-                )
-            media_type = _FORMATS[image.format]
-            try:
-                image.load()
-                oriented = ImageOps.exif_transpose(image)
-            except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
-                raise UnsupportedMedia(
-                    "the image is truncated or corrupt", {"field": "file"}
-                ) from None
-            thumb = _thumbnail(oriented, thumb_size)
-            return ImageInfo(media_type, oriented.width, oriented.height), thumb
+                f"{image.format or 'this'} images are not accepted; upload PNG, JPEG or WebP",
+                {"field": "file", "format": image.format},
+            )
+        width, height = image.size
+        if width * height > max_pixels:
+            raise TooLarge(
+                f"the image is {width}x{height} = {width * height:,} pixels; "
+                f"the limit is {max_pixels:,}",
+                {"field": "file", "width": width, "height": height, "limit": max_pixels},
+            )
+        media_type = _FORMATS[image.format]
+        try:
+            image.load()
+            oriented = ImageOps.exif_transpose(image)
+        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+            raise UnsupportedMedia("the image is truncated or corrupt", {"field": "file"}) from None
+        thumb = _thumbnail(oriented, thumb_size)
+        return ImageInfo(media_type, oriented.width, oriented.height), thumb
+
+
+def _bomb(pillow_message: str, max_pixels: int) -> TooLarge:
+    """Pillow refused the declared size before we saw it; its message carries the count."""
+    # Pillow's own cap (a warning we turn into an error) applies even above a configured one.
+    max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    found = _BOMB_PIXELS.search(pillow_message)
+    if found is None:
+        return TooLarge(
+            f"the image has too many pixels; the limit is {max_pixels:,}",
+            {"field": "file", "limit": max_pixels},
+        )
+    pixels = int(found.group(1))
+    return TooLarge(
+        f"the image is {pixels:,} pixels; the limit is {max_pixels:,}",
+        {"field": "file", "pixels": pixels, "limit": max_pixels},
+    )
 
 
 def _thumbnail(image: Image.Image, size: int) -> bytes:

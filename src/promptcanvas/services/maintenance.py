@@ -12,6 +12,9 @@ from promptcanvas.ports.storage import Storage, StorageError
 
 log = logging.getLogger(__name__)
 _BATCH = 500
+# A temp file this old cannot belong to a put still in progress, even when the caller asks for
+# no grace at all (`doctor --repair` while the server runs).
+TEMP_MIN_AGE = timedelta(minutes=10)
 
 
 @dataclass
@@ -22,6 +25,7 @@ class SweepReport:
     orphans: list[str] = field(default_factory=list)
     deleted: int = 0
     too_recent: int = 0
+    temp_deleted: int = 0
 
 
 def _sha_of(key: str) -> str | None:
@@ -62,6 +66,12 @@ class Maintenance:
                     self._settle(batch, report, delete=delete)
                     batch = []
         self._settle(batch, report, delete=delete)
+        if delete:
+            age = max(self.grace if grace is None else grace, TEMP_MIN_AGE)
+            try:
+                report.temp_deleted = self.storage.cleanup_temp(age.total_seconds())
+            except StorageError as exc:
+                log.warning("could not remove temp files: %s", exc)
         return report
 
     def _settle(self, batch: list[tuple[str, str]], report: SweepReport, *, delete: bool) -> None:

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from promptcanvas.domain import errors
@@ -92,6 +93,17 @@ def install(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return error_response(
             exc.status_code, code, message, None, dict(exc.headers) if exc.headers else None
+        )
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        return error_response(
+            503,
+            "database_unavailable",
+            "the database is unavailable right now; nothing was changed",
+            None,
+            {"Retry-After": "2"},
         )
 
     @app.exception_handler(Exception)

@@ -17,7 +17,8 @@ from promptcanvas.domain.errors import DomainError
 from promptcanvas.settings import Settings
 
 console = Console()
-err_console = Console(stderr=True)
+# Messages are never hard-wrapped: a path or a name split over lines cannot be copied or grepped.
+err_console = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 

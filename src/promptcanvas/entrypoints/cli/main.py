@@ -138,7 +138,7 @@ def doctor(
     repair: Annotated[bool, typer.Option(help="Delete orphaned files")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Check that database and file store agree; with --repair, sweep orphaned files now."""
+    """Check that database and file store agree; --repair sweeps orphaned and stale temp files."""
     from datetime import timedelta
 
     with container() as c:
@@ -148,6 +148,7 @@ def doctor(
         "scanned_files": sweep.scanned,
         "orphaned_files": len(sweep.orphans),
         "deleted_files": sweep.deleted,
+        "deleted_temp_files": sweep.temp_deleted,
         "rows_with_missing_files": missing,
     }
     if as_json:

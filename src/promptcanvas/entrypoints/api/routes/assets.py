@@ -85,6 +85,14 @@ def _stream(stream: BinaryIO) -> Iterator[bytes]:
         stream.close()
 
 
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """If-None-Match holds a list of tags compared weakly, or `*` (RFC 9110, 13.1.2)."""
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in tags or "*" in tags
+
+
 def _download(
     request: Request, c: ContainerDep, user_id: str, asset_id: str, thumbnail: bool
 ) -> Response:
@@ -95,7 +103,7 @@ def _download(
         "Cache-Control": "private, max-age=31536000, immutable",
         "X-Content-Type-Options": "nosniff",
     }
-    if request.headers.get("if-none-match") == etag:
+    if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     asset, stream = c.assets.open(user_id, asset_id, thumbnail=thumbnail)
     media_type = "image/webp" if thumbnail else asset.media_type
