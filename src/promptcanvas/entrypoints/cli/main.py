@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +36,18 @@ app.add_typer(db_app, name="db")
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+class _RedactTokens(logging.Filter):
+    """Keep one-time login tokens out of access logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                re.sub(r"token=[^&\s\"]+", "token=[redacted]", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        return True
 
 
 def _sweep_later(c: Container) -> None:
@@ -80,6 +93,7 @@ def serve(
     typer.echo(f"  {settings.base_url}/auth/login?token={token}")
     console.print(f"API docs: {settings.base_url}/docs")
     _sweep_later(c)
+    logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
     try:
         uvicorn.run(create_app(c), host=settings.host, port=settings.port, log_level="info")
     finally:
