@@ -329,3 +329,24 @@ def test_query_parameter_validation(alice: Api) -> None:
         r = alice.get("/api/v1/prompts", params=params)
         assert r.status_code == 422, params
         assert r.json()["error"]["details"][0]["field"] in params
+
+
+def test_tag_listing_pages_in_order(alice: Api) -> None:
+    tagged = []
+    for i in range(7):
+        p = alice.create_prompt(f"fox {i}", tags=["fox", "even" if i % 2 == 0 else "odd"])
+        alice.create_prompt(f"untagged {i}")
+        tagged.append(p["id"])
+    for tags, expected in ((["fox"], tagged), (["fox", "even"], tagged[::2])):
+        seen: list[str] = []
+        cursor = None
+        for _ in range(10):
+            params: dict[str, Any] = {"tag": tags, "limit": 2}
+            if cursor:
+                params["cursor"] = cursor
+            body = alice.get("/api/v1/prompts", params=params).json()
+            seen += [p["id"] for p in body["data"]]
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+        assert seen == list(reversed(expected))

@@ -126,13 +126,20 @@ class SqlPromptRepository(ports.PromptRepository):
             stmt = stmt.where(prompts.c.deleted_at.is_not(None))
         else:
             stmt = stmt.where(prompts.c.deleted_at.is_(None))
-        for tag in query.tags:
+        key = prompts.c.pk
+        tags = list(query.tags)
+        if tags and not query.terms:
+            # Walk the (owner, tag, prompt) index in order and stop at the page's end, instead
+            # of collecting every tagged prompt first (~100 ms for a common tag at 1M prompts).
+            first = tags.pop(0)
+            stmt = stmt.join_from(
+                prompt_tags, prompts, prompts.c.pk == prompt_tags.c.prompt_pk
+            ).where(prompt_tags.c.owner_id == query.owner_id, prompt_tags.c.tag == first)
+            key = prompt_tags.c.prompt_pk
+        for tag in tags:
+            tagged = prompt_tags.alias()
             stmt = stmt.where(
-                prompts.c.pk.in_(
-                    sa.select(prompt_tags.c.prompt_pk).where(
-                        prompt_tags.c.owner_id == query.owner_id, prompt_tags.c.tag == tag
-                    )
-                )
+                sa.exists().where(tagged.c.prompt_pk == prompts.c.pk, tagged.c.tag == tag)
             )
         if query.category is not None:
             stmt = stmt.where(prompts.c.category == query.category)
@@ -154,12 +161,12 @@ class SqlPromptRepository(ports.PromptRepository):
             stmt, params = self.search.apply(stmt, query.terms, query.sort, query.after_pk)
         elif query.sort == "oldest":
             if query.after_pk is not None:
-                stmt = stmt.where(prompts.c.pk > query.after_pk)
-            stmt = stmt.order_by(prompts.c.pk.asc())
+                stmt = stmt.where(key > query.after_pk)
+            stmt = stmt.order_by(key.asc())
         else:
             if query.after_pk is not None:
-                stmt = stmt.where(prompts.c.pk < query.after_pk)
-            stmt = stmt.order_by(prompts.c.pk.desc())
+                stmt = stmt.where(key < query.after_pk)
+            stmt = stmt.order_by(key.desc())
         stmt = stmt.limit(query.limit + 1)
         if query.offset:
             stmt = stmt.offset(query.offset)
