@@ -350,3 +350,20 @@ def test_tag_listing_pages_in_order(alice: Api) -> None:
             if not cursor:
                 break
         assert seen == list(reversed(expected))
+
+
+def test_date_range_listing_pages_in_order(alice: Api) -> None:
+    ids = [alice.create_prompt(f"dated {i}")["id"] for i in range(7)]
+    for sort, expected in (("newest", list(reversed(ids))), ("oldest", ids)):
+        seen: list[str] = []
+        cursor = None
+        for _ in range(10):
+            params: dict[str, Any] = {"since": "2000-01-01T00:00:00Z", "limit": 3, "sort": sort}
+            if cursor:
+                params["cursor"] = cursor
+            body = alice.get("/api/v1/prompts", params=params).json()
+            seen += [p["id"] for p in body["data"]]
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+        assert seen == expected

@@ -34,7 +34,13 @@ class PromptQuery:
     sort: Sort = "newest"
     limit: int = 50
     after_pk: int | None = None
+    after_created: datetime | None = None
     offset: int = 0
+
+    @property
+    def by_date(self) -> bool:
+        """Date-range listings page by (created_at, pk): it keeps them on one index."""
+        return not self.terms and not self.tags and (self.since or self.until) is not None
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class PromptPage:
     items: list[Prompt]
     has_more: bool
     last_pk: int | None = None
+    last_created: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,16 @@ def _refuse_nulls(changes: dict[str, Any]) -> None:
             raise InvalidInput(f"{name}: must not be null", {"field": name})
 
 
+def _cursor_time(value: object) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise BadRequest("cursor is not valid for this query", {"field": "cursor"})
+    return parsed
+
+
 class Library:
     """Prompt use cases for one deployment."""
 
@@ -278,6 +288,7 @@ class Library:
             "trashed": request.trashed,
         }
         after_pk, offset = None, 0
+        after_created: datetime | None = None
         if request.cursor:
             position = decode_cursor(request.cursor, filters)
             if sort == "relevance":
@@ -294,6 +305,8 @@ class Library:
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise BadRequest("cursor is not valid for this query", {"field": "cursor"})
                 after_pk = value
+                if "t" in position:
+                    after_created = _cursor_time(position["t"])
         if request.q and not terms:
             return SearchResult([], None)
         query = PromptQuery(
@@ -311,8 +324,11 @@ class Library:
             sort=sort,
             limit=request.limit,
             after_pk=after_pk,
+            after_created=after_created,
             offset=offset,
         )
+        if query.by_date and after_pk is not None and after_created is None:
+            raise BadRequest("cursor is not valid for this query", {"field": "cursor"})
         with self.uow(write=False) as uow:
             page = uow.prompts.find(query)
         next_cursor = None
@@ -320,6 +336,10 @@ class Library:
             if sort == "relevance":
                 if offset + request.limit <= MAX_OFFSET:
                     next_cursor = encode_cursor({"o": offset + request.limit}, filters)
+            elif query.by_date and page.last_created is not None:
+                next_cursor = encode_cursor(
+                    {"k": page.last_pk, "t": page.last_created.isoformat()}, filters
+                )
             else:
                 next_cursor = encode_cursor({"k": page.last_pk}, filters)
         return SearchResult(page.items, next_cursor)

@@ -1,0 +1,1 @@
+"""Benchmarks for PromptCanvas: a library generator, search latency, and query-shape studies."""
