@@ -33,10 +33,6 @@ class Container:
     users: UserService
     maintenance: Maintenance
 
-    def uow(self, *, write: bool = True) -> UnitOfWork:
-        """A new unit of work on this container's database."""
-        return SqlUnitOfWork(self.db, write=write)
-
     def close(self) -> None:
         """Release database connections."""
         self.db.dispose()

@@ -15,6 +15,21 @@ def _count(api: Api, **params: Any) -> int:
     return len(api.search(limit=200, **params))
 
 
+def _all_pages(api: Api, **params: Any) -> list[str]:
+    """Follow next_cursor to the end; the ids in the order the pages gave them."""
+    seen: list[str] = []
+    cursor = None
+    for _ in range(20):
+        body = api.get(
+            "/api/v1/prompts", params={**params, **({"cursor": cursor} if cursor else {})}
+        ).json()
+        seen += [p["id"] for p in body["data"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            return seen
+    raise AssertionError("paging did not end")
+
+
 def test_create_and_read(alice: Api) -> None:
     created = alice.create_prompt(
         "cinematic portrait of an old fisherman, golden hour",
@@ -134,18 +149,7 @@ def test_purge_keeps_lineage_connected(alice: Api) -> None:
 
 def test_listing_pages_with_cursor(alice: Api) -> None:
     ids = [alice.create_prompt(f"prompt number {i}")["id"] for i in range(7)]
-    seen: list[str] = []
-    cursor = None
-    for _ in range(10):
-        params: dict[str, Any] = {"limit": 3}
-        if cursor:
-            params["cursor"] = cursor
-        body = alice.get("/api/v1/prompts", params=params).json()
-        seen += [p["id"] for p in body["data"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
-    assert seen == list(reversed(ids))
+    assert _all_pages(alice, limit=3) == list(reversed(ids))
     oldest = alice.get("/api/v1/prompts", params={"sort": "oldest", "limit": 200}).json()
     assert [p["id"] for p in oldest["data"]] == ids
 
@@ -338,32 +342,11 @@ def test_tag_listing_pages_in_order(alice: Api) -> None:
         alice.create_prompt(f"untagged {i}")
         tagged.append(p["id"])
     for tags, expected in ((["fox"], tagged), (["fox", "even"], tagged[::2])):
-        seen: list[str] = []
-        cursor = None
-        for _ in range(10):
-            params: dict[str, Any] = {"tag": tags, "limit": 2}
-            if cursor:
-                params["cursor"] = cursor
-            body = alice.get("/api/v1/prompts", params=params).json()
-            seen += [p["id"] for p in body["data"]]
-            cursor = body["next_cursor"]
-            if not cursor:
-                break
-        assert seen == list(reversed(expected))
+        assert _all_pages(alice, tag=tags, limit=2) == list(reversed(expected))
 
 
 def test_date_range_listing_pages_in_order(alice: Api) -> None:
     ids = [alice.create_prompt(f"dated {i}")["id"] for i in range(7)]
     for sort, expected in (("newest", list(reversed(ids))), ("oldest", ids)):
-        seen: list[str] = []
-        cursor = None
-        for _ in range(10):
-            params: dict[str, Any] = {"since": "2000-01-01T00:00:00Z", "limit": 3, "sort": sort}
-            if cursor:
-                params["cursor"] = cursor
-            body = alice.get("/api/v1/prompts", params=params).json()
-            seen += [p["id"] for p in body["data"]]
-            cursor = body["next_cursor"]
-            if not cursor:
-                break
-        assert seen == expected
+        since = "2000-01-01T00:00:00Z"
+        assert _all_pages(alice, since=since, limit=3, sort=sort) == expected

@@ -215,16 +215,13 @@ class AssetService:
             raise NotFound("asset not found", {"asset_id": asset_id})
         return asset
 
-    def open(
-        self, owner_id: str, asset_id: str, *, thumbnail: bool = False
-    ) -> tuple[Asset, BinaryIO]:
-        """The asset and an open stream of its bytes (or of its WebP thumbnail)."""
-        asset = self.get(owner_id, asset_id)
+    def open(self, asset: Asset, *, thumbnail: bool = False) -> BinaryIO:
+        """An open stream of an asset's bytes (or of its WebP thumbnail); get() it first."""
         key = asset.thumbnail_key if thumbnail else asset.storage_key
         if key is None:
-            raise NotFound("this asset has no thumbnail", {"asset_id": asset_id})
+            raise NotFound("this asset has no thumbnail", {"asset_id": asset.id})
         try:
-            return asset, self.storage.open(key)
+            return self.storage.open(key)
         except ObjectNotFound:
             log.error("asset %s points at missing object %s", asset.id, key)
             raise StorageUnavailable(

@@ -130,13 +130,13 @@ class Library:
         with self.uow(write=False) as uow:
             return self._get(uow, owner_id, prompt_id)
 
-    def outputs(self, owner_id: str, prompt_id: str) -> list[Output]:
-        """A prompt's generations with their assets."""
+    def prompt_detail(self, owner_id: str, prompt_id: str) -> tuple[Prompt, list[Output]]:
+        """A prompt with its generations and their assets, read in one transaction."""
         with self.uow(write=False) as uow:
-            self._get(uow, owner_id, prompt_id)
+            prompt = self._get(uow, owner_id, prompt_id)
             gens = uow.assets.generations_for_prompt(owner_id, prompt_id)
             found = uow.assets.assets_by_ids(owner_id, [a for g in gens for a in g.asset_ids])
-        return [Output(g, [found[a] for a in g.asset_ids if a in found]) for g in gens]
+        return prompt, [Output(g, [found[a] for a in g.asset_ids if a in found]) for g in gens]
 
     def update_prompt(self, owner_id: str, prompt_id: str, changes: dict[str, Any]) -> Prompt:
         """Edit in place: metadata always; wording only while the prompt has no outputs."""

@@ -140,8 +140,7 @@ def show(prompt_id: str, user: UserOpt = "admin", as_json: JsonOpt = False) -> N
     """Show one prompt, its outputs and its lineage."""
     with container() as c:
         owner = _owner(c, user)
-        prompt = c.library.get_prompt(owner, prompt_id)
-        outputs = c.library.outputs(owner, prompt_id)
+        prompt, outputs = c.library.prompt_detail(owner, prompt_id)
         lineage = LineagePublic.of(prompt_id, c.library.lineage(owner, prompt_id))
     detail = PromptDetail(
         **PromptPublic.of(prompt).model_dump(),

@@ -105,7 +105,7 @@ def _download(
     }
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    asset, stream = c.assets.open(user_id, asset_id, thumbnail=thumbnail)
+    stream = c.assets.open(asset, thumbnail=thumbnail)
     media_type = "image/webp" if thumbnail else asset.media_type
     ext = "webp" if thumbnail else MEDIA_EXTENSIONS.get(asset.media_type, "bin")
     headers["Content-Disposition"] = f'inline; filename="{asset.sha256[:16]}.{ext}"'

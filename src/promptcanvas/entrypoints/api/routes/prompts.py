@@ -92,8 +92,7 @@ def list_prompts(
 @router.get("/{prompt_id}", response_model=PromptDetail, responses=ERRORS)
 def get_prompt(prompt_id: str, user: CurrentUser, c: ContainerDep) -> PromptDetail:
     """One prompt with all its outputs."""
-    prompt = c.library.get_prompt(user.id, prompt_id)
-    outputs = c.library.outputs(user.id, prompt_id)
+    prompt, outputs = c.library.prompt_detail(user.id, prompt_id)
     return PromptDetail(
         **PromptPublic.of(prompt).model_dump(),
         outputs=[GenerationPublic.of(o.generation, o.assets) for o in outputs],
