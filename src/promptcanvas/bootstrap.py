@@ -7,16 +7,26 @@ from dataclasses import dataclass
 from promptcanvas.adapters.db import migrate
 from promptcanvas.adapters.db.engine import Database, create_database
 from promptcanvas.adapters.db.uow import SqlUnitOfWork
+from promptcanvas.adapters.queue.embedded import EmbeddedQueue, WorkerPool
 from promptcanvas.adapters.storage import open_storage
+from promptcanvas.adapters.throttle.memory import MemoryThrottle
+from promptcanvas.domain.jobs import RetryPolicy
 from promptcanvas.ports.clock import Clock
+from promptcanvas.ports.jobs import JobQueue, Throttle
+from promptcanvas.ports.providers import ProviderBase
 from promptcanvas.ports.repositories import UnitOfWork
 from promptcanvas.ports.storage import Storage
 from promptcanvas.services.assets import AssetService
+from promptcanvas.services.batches import BatchService
+from promptcanvas.services.compare import CompareService
+from promptcanvas.services.generate import GenerationService
 from promptcanvas.services.library import Library
 from promptcanvas.services.maintenance import Maintenance
 from promptcanvas.services.projects import ProjectService
+from promptcanvas.services.providers import ProviderEntry, ProviderRegistry
+from promptcanvas.services.runner import JobRunner
 from promptcanvas.services.users import UserService
-from promptcanvas.settings import Settings
+from promptcanvas.settings import ProviderConfig, Settings
 
 
 @dataclass
@@ -32,10 +42,63 @@ class Container:
     projects: ProjectService
     users: UserService
     maintenance: Maintenance
+    registry: ProviderRegistry
+    queue: JobQueue
+    throttle: Throttle
+    runner: JobRunner
+    generations: GenerationService
+    batches: BatchService  # batch re-runs (services/batches.py)
+    compare: CompareService  # side-by-side figures and grids (services/compare.py)
+
+    def worker_pool(self, threads: int | None = None) -> WorkerPool:
+        """In-process workers over the job table (embedded mode); call start() on it."""
+        if not isinstance(self.queue, EmbeddedQueue):
+            raise RuntimeError("in-process workers need the embedded queue")
+        count = self.settings.workers if threads is None else threads
+        return WorkerPool(self.runner, self.queue, threads=count)
 
     def close(self) -> None:
-        """Release database connections."""
+        """Stop background threads and release database connections."""
+        self.runner.stop()
         self.db.dispose()
+
+
+def build_provider(config: ProviderConfig) -> ProviderBase:
+    """The adapter a provider config names (imported only when configured)."""
+    if config.adapter == "local":
+        from promptcanvas.adapters.providers.local import LocalProvider
+
+        return LocalProvider(config)
+    if config.adapter == "openai":
+        from promptcanvas.adapters.providers.openai import OpenAIProvider
+
+        return OpenAIProvider(config)
+    if config.adapter == "sdwebui":
+        from promptcanvas.adapters.providers.sdwebui import SdWebUIProvider
+
+        return SdWebUIProvider(config)
+    from promptcanvas.adapters.providers.comfyui import ComfyUIProvider
+
+    return ComfyUIProvider(config)
+
+
+def build_queue(settings: Settings) -> JobQueue:
+    """The job delivery the settings name."""
+    if settings.queue == "celery":
+        from promptcanvas.adapters.queue.celery import CeleryQueue
+
+        return CeleryQueue(settings)
+    return EmbeddedQueue()
+
+
+def build_throttle(settings: Settings) -> Throttle:
+    """Shared provider limits: Redis when configured, else in-process."""
+    url = settings.redis_url or (settings.broker_url if settings.queue == "celery" else None)
+    if url:
+        from promptcanvas.adapters.throttle.redis import RedisThrottle
+
+        return RedisThrottle(url)
+    return MemoryThrottle()
 
 
 def build_storage(settings: Settings) -> Storage:
@@ -67,20 +130,45 @@ def bootstrap(
     def uow(*, write: bool = True) -> UnitOfWork:
         return SqlUnitOfWork(db, write=write)
 
+    assets = AssetService(
+        uow,
+        storage,
+        clock,
+        max_bytes=settings.max_upload_bytes,
+        max_pixels=settings.max_image_pixels,
+        thumb_size=settings.thumbnail_size,
+    )
+    registry = ProviderRegistry(
+        [ProviderEntry(c, build_provider(c)) for c in settings.provider_configs()]
+    )
+    queue = build_queue(settings)
+    throttle = build_throttle(settings)
+    policy = RetryPolicy(
+        max_attempts=settings.job_max_attempts,
+        base_seconds=settings.retry_base_seconds,
+        max_seconds=settings.retry_max_seconds,
+    )
+    runner = JobRunner(
+        uow,
+        registry,
+        assets,
+        throttle,
+        clock,
+        policy=policy,
+        lease_seconds=settings.job_lease_seconds,
+        queue=queue,
+    )
+    library = Library(uow, clock)
+    generations = GenerationService(
+        uow, registry, queue, clock, max_attempts=settings.job_max_attempts
+    )
     return Container(
         settings=settings,
         db=db,
         storage=storage,
         clock=clock,
-        library=Library(uow, clock),
-        assets=AssetService(
-            uow,
-            storage,
-            clock,
-            max_bytes=settings.max_upload_bytes,
-            max_pixels=settings.max_image_pixels,
-            thumb_size=settings.thumbnail_size,
-        ),
+        library=library,
+        assets=assets,
         projects=ProjectService(uow, clock),
         users=UserService(
             uow,
@@ -89,4 +177,13 @@ def bootstrap(
             session_ttl=settings.session_ttl_seconds,
         ),
         maintenance=Maintenance(uow, storage, clock, grace_seconds=settings.orphan_grace_seconds),
+        registry=registry,
+        queue=queue,
+        throttle=throttle,
+        runner=runner,
+        generations=generations,
+        batches=BatchService(
+            uow, clock, library=library, generations=generations, assets=assets, queue=queue
+        ),
+        compare=CompareService(uow, assets),
     )

@@ -2,10 +2,57 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ModelConfig(BaseModel):
+    """One model of a configured provider: its versions and prices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["image", "text", "vision", "video"] = "image"
+    versions: list[str] = []
+    default_version: str | None = None
+    # Prices in US dollars. `price_per_image` is the fallback; `prices` overrides it per
+    # "WxH" or "WxH/quality" key; token prices are per 1,000 tokens.
+    price_per_image: float | None = Field(default=None, ge=0)
+    prices: dict[str, float] = {}
+    price_per_1k_input_tokens: float | None = Field(default=None, ge=0)
+    price_per_1k_output_tokens: float | None = Field(default=None, ge=0)
+
+
+class ProviderConfig(BaseModel):
+    """One provider as the deployer configured it. The API key comes from the environment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    adapter: Literal["local", "openai", "sdwebui", "comfyui"]
+    base_url: str | None = None
+    api_key_env: str | None = None
+    api_key_file: Path | None = None
+    models: dict[str, ModelConfig] = {}
+    concurrency: int = Field(default=4, ge=1, le=256)
+    requests_per_minute: int | None = Field(default=None, ge=1)
+    timeout_seconds: float = Field(default=120.0, gt=0)
+    deterministic: bool | None = None
+    options: dict[str, Any] = {}  # adapter-specific (e.g. a ComfyUI workflow file)
+
+    def api_key(self) -> str | None:
+        """The secret, read when needed from the environment or a secrets file; never stored."""
+        if self.api_key_env:
+            value = os.environ.get(self.api_key_env)
+            if value:
+                return value.strip()
+        if self.api_key_file and self.api_key_file.is_file():
+            return self.api_key_file.read_text().strip() or None
+        return None
 
 
 class Settings(BaseSettings):
@@ -34,6 +81,38 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     orphan_grace_seconds: int = Field(default=3600, ge=0)
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    # Providers: a JSON list of ProviderConfig objects, inline or in a file. The offline
+    # `local` provider is always available unless a provider of that name is configured.
+    providers: list[ProviderConfig] = []
+    providers_file: Path | None = None
+
+    # Jobs.
+    queue: Literal["embedded", "celery"] = "embedded"
+    workers: int = Field(default=8, ge=0, le=256)  # embedded worker threads in `serve`
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    job_max_attempts: int = Field(default=5, ge=1, le=50)
+    retry_base_seconds: float = Field(default=1.0, ge=0)
+    retry_max_seconds: float = Field(default=60.0, ge=0)
+    broker_url: str | None = None  # Celery broker (redis://...)
+    redis_url: str | None = None  # shared rate limits; defaults to broker_url
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _providers_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else []
+        return value
+
+    def provider_configs(self) -> list[ProviderConfig]:
+        """Configured providers (inline and from the file), plus `local` unless overridden."""
+        configs = list(self.providers)
+        if self.providers_file is not None:
+            raw = json.loads(self.providers_file.read_text())
+            configs += [ProviderConfig.model_validate(item) for item in raw]
+        if not any(c.name == "local" for c in configs):
+            configs.insert(0, ProviderConfig(name="local", adapter="local", concurrency=4))
+        return configs
 
     @property
     def resolved_database_url(self) -> str:

@@ -39,6 +39,7 @@ class Asset:
     thumbnail_key: str | None = None
     duration: float | None = None
     original_name: str | None = None
+    phash: str | None = None  # 64-bit perceptual hash as 16 hex digits (images only)
 
 
 @dataclass
@@ -58,3 +59,13 @@ class Generation:
     cost: float | None = None
     latency_ms: int | None = None
     asset_ids: list[str] = field(default_factory=list)
+    job_id: str | None = None
+    batch_id: str | None = None
+    source_generation_id: str | None = None  # the "before" of a batch re-run
+    error: str | None = None
+    cache_key: str | None = None
+    cached_from: str | None = None  # generation whose stored result was reused
+    fallback_from: str | None = None  # the target first asked for, when a fallback ran
+    revised_prompt: str | None = None
+    usage: dict[str, Any] | None = None
+    finished_at: datetime | None = None

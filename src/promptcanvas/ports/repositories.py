@@ -12,6 +12,7 @@ from promptcanvas.domain.projects import Project
 from promptcanvas.domain.prompts import Prompt
 from promptcanvas.domain.text import QueryTerm
 from promptcanvas.domain.users import ApiKey, User
+from promptcanvas.ports.jobs import JobRepository
 
 Sort = Literal["relevance", "newest", "oldest"]
 
@@ -139,6 +140,10 @@ class AssetRepository(abc.ABC):
         """Insert a generation with its asset links; bumps the prompt's output count."""
 
     @abc.abstractmethod
+    def add_generations(self, batch: list[Generation]) -> None:
+        """Insert many generations at once (same rules as add_generation)."""
+
+    @abc.abstractmethod
     def generations_for_prompt(self, owner_id: str, prompt_id: str) -> list[Generation]:
         """A prompt's generations, oldest first, with their asset ids."""
 
@@ -242,6 +247,7 @@ class UnitOfWork(abc.ABC):
     assets: AssetRepository
     projects: ProjectRepository
     users: UserRepository
+    jobs: JobRepository
 
     @abc.abstractmethod
     def __enter__(self) -> Self:

@@ -155,6 +155,7 @@ class AssetService:
             storage_key=blob_key(sha),
             thumbnail_key=thumbnail_key(sha),
             original_name=filename,
+            phash=info.phash,
         )
         generation = None
         with self.uow() as uow:
@@ -185,12 +186,41 @@ class AssetService:
                     )
                     uow.assets.add_generation(generation)
             uow.commit()
-        # The sweeper may have taken an old orphan copy of these bytes between our put and
+        self.restore_files(asset.sha256, data, thumb)
+        return UploadResult(asset, asset.id == candidate.id, generation)
+
+    def prepare_output(self, owner_id: str, data: bytes, name: str) -> tuple[Asset, bytes]:
+        """Validate and store a generated file; return the asset row to add, and its thumbnail.
+
+        Files first, rows second (the caller adds the row), as for uploads.
+        """
+        info, thumb = inspect_image(data, max_pixels=self.max_pixels, thumb_size=self.thumb_size)
+        sha = hashlib.sha256(data).hexdigest()
+        self._put(blob_key(sha), data)
+        self._put(thumbnail_key(sha), thumb)
+        asset = Asset(
+            id=new_id(),
+            owner_id=owner_id,
+            sha256=sha,
+            media_type=info.media_type,
+            size=len(data),
+            width=info.width,
+            height=info.height,
+            created_at=self.clock.now(),
+            storage_key=blob_key(sha),
+            thumbnail_key=thumbnail_key(sha),
+            original_name=name,
+            phash=info.phash,
+        )
+        return asset, thumb
+
+    def restore_files(self, sha: str, data: bytes, thumb: bytes) -> None:
+        """After a commit, put back files the orphan sweeper may have taken meanwhile."""
+        # The sweeper may have removed an old orphan copy of these bytes between our put and
         # our commit; putting back what is missing closes that window.
-        for key, content in ((asset.storage_key, data), (thumbnail_key(sha), thumb)):
+        for key, content in ((blob_key(sha), data), (thumbnail_key(sha), thumb)):
             if not self.storage.exists(key):
                 self._put(key, content)
-        return UploadResult(asset, asset.id == candidate.id, generation)
 
     def _live_prompt(self, owner_id: str, prompt_id: str) -> None:
         with self.uow(write=False) as uow:

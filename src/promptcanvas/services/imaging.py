@@ -9,7 +9,10 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from functools import cache
 
+import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from promptcanvas.domain.errors import TooLarge, UnsupportedMedia
@@ -29,6 +32,7 @@ class ImageInfo:
     media_type: str
     width: int
     height: int
+    phash: str | None = None
 
 
 def inspect_image(data: bytes, *, max_pixels: int, thumb_size: int) -> tuple[ImageInfo, bytes]:
@@ -71,7 +75,8 @@ def inspect_image(data: bytes, *, max_pixels: int, thumb_size: int) -> tuple[Ima
         except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
             raise UnsupportedMedia("the image is truncated or corrupt", {"field": "file"}) from None
         thumb = _thumbnail(oriented, thumb_size)
-        return ImageInfo(media_type, oriented.width, oriented.height), thumb
+        info = ImageInfo(media_type, oriented.width, oriented.height, perceptual_hash(oriented))
+        return info, thumb
 
 
 def _bomb(pillow_message: str, max_pixels: int) -> TooLarge:
@@ -98,3 +103,30 @@ def _thumbnail(image: Image.Image, size: int) -> bytes:
     out = io.BytesIO()
     converted.save(out, "WEBP", quality=80, method=4)
     return out.getvalue()
+
+
+@cache
+def _dct_matrix(n: int) -> NDArray[np.float64]:
+    k = np.arange(n)[:, None]
+    i = np.arange(n)[None, :]
+    matrix: NDArray[np.float64] = np.cos(np.pi * (2 * i + 1) * k / (2 * n))
+    return matrix
+
+
+def perceptual_hash(image: Image.Image) -> str:
+    """64-bit DCT perceptual hash (pHash) as 16 hex digits: near-identical images differ little."""
+    gray = image.convert("L").resize((32, 32), Image.Resampling.LANCZOS)
+    pixels = np.asarray(gray, dtype=np.float64)
+    dct = _dct_matrix(32)
+    low = (dct @ pixels @ dct.T)[:8, :8].flatten()
+    # The DC term only measures overall brightness; compare the rest to their median.
+    bits = low > np.median(low[1:])
+    value = 0
+    for bit in bits:
+        value = (value << 1) | int(bit)
+    return f"{value:016x}"
+
+
+def hash_distance(a: str, b: str) -> int:
+    """Hamming distance between two perceptual hashes (0 = same, 64 = opposite)."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()

@@ -144,6 +144,7 @@ assets = sa.Table(
     sa.Column("thumbnail_key", sa.String(512)),
     sa.Column("original_name", sa.String(255)),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("phash", sa.String(16)),
     sa.UniqueConstraint("owner_id", "sha256", name="uq_assets_owner_sha256"),
 )
 
@@ -162,6 +163,16 @@ generations = sa.Table(
     sa.Column("cost", sa.Float),
     sa.Column("latency_ms", sa.Integer),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("job_id", ID),
+    sa.Column("batch_id", ID),
+    sa.Column("source_generation_id", ID),
+    sa.Column("error", sa.Text),
+    sa.Column("cache_key", sa.String(64)),
+    sa.Column("cached_from", ID),
+    sa.Column("fallback_from", sa.String(300)),
+    sa.Column("revised_prompt", sa.Text),
+    sa.Column("usage", sa.JSON),
+    sa.Column("finished_at", UTCDateTime),
 )
 
 generation_assets = sa.Table(
@@ -172,6 +183,67 @@ generation_assets = sa.Table(
     ),
     sa.Column("asset_id", ID, sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("position", sa.Integer, nullable=False, default=0),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("result", sa.JSON),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("target_index", sa.Integer, nullable=False),
+    sa.Column("target_attempts", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("error_kind", sa.String(40)),
+    sa.Column("worker", sa.String(200)),
+    sa.Column("claim_token", sa.String(32)),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("progress", sa.Float, nullable=False),
+    sa.Column("batch_id", ID),
+    sa.Column("idempotency_key", sa.String(200)),
+    sa.Column("request_hash", sa.String(64)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("run_after", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("owner_id", "idempotency_key", name="uq_jobs_owner_idempotency"),
+)
+
+job_attempts = sa.Table(
+    "job_attempts",
+    metadata,
+    sa.Column("job_id", ID, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("attempt", sa.Integer, primary_key=True),
+    sa.Column("provider", sa.String(100), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("worker", sa.String(200)),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=False),
+    sa.Column("outcome", sa.String(40), nullable=False),  # "success" or an error kind
+    sa.Column("message", sa.Text),
+)
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("provider", sa.String(100), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("model_version", sa.String(100)),
+    sa.Column("params_override", sa.JSON, nullable=False),
+    sa.Column("seeds", sa.String(8), nullable=False),
+    sa.Column("query", sa.JSON),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("cancelled_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
 # Tables in dependency order: used by backup/restore and by test cleanup.
@@ -186,4 +258,7 @@ ALL_TABLES = [
     assets,
     generations,
     generation_assets,
+    jobs,
+    job_attempts,
+    batches,
 ]

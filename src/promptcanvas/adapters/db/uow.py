@@ -7,6 +7,7 @@ from typing import Self
 import sqlalchemy as sa
 
 from promptcanvas.adapters.db.engine import WRITE_OPTION, Database
+from promptcanvas.adapters.db.jobs import SqlJobRepository
 from promptcanvas.adapters.db.repositories import (
     SqlAssetRepository,
     SqlProjectRepository,
@@ -51,6 +52,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.assets = SqlAssetRepository(conn)
         self.projects = SqlProjectRepository(conn)
         self.users = SqlUserRepository(conn)
+        self.jobs = SqlJobRepository(conn)
         return self
 
     def commit(self) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -11,7 +13,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from promptcanvas import __version__
 from promptcanvas.bootstrap import Container
 from promptcanvas.entrypoints.api import errors
-from promptcanvas.entrypoints.api.routes import assets, labels, meta, prompts
+from promptcanvas.entrypoints.api.routes import (
+    assets,
+    batches,
+    generations,
+    labels,
+    meta,
+    metrics,
+    prompts,
+)
 from promptcanvas.entrypoints.web import pages
 
 _SLACK = 1024 * 1024  # room for multipart headers and form fields around the file
@@ -85,9 +95,22 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-def create_app(container: Container) -> Any:
-    """Build the ASGI app around a container."""
+def create_app(container: Container, *, workers: bool = False) -> Any:
+    """Build the ASGI app around a container; `workers` runs the embedded job workers in it."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        pool = container.worker_pool() if workers and container.settings.workers else None
+        if pool is not None:
+            pool.start()
+        try:
+            yield
+        finally:
+            if pool is not None:
+                pool.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="PromptCanvas",
         version=__version__,
         description=(
@@ -101,5 +124,8 @@ def create_app(container: Container) -> Any:
     app.include_router(prompts.router)
     app.include_router(assets.router)
     app.include_router(labels.router)
+    app.include_router(generations.router)
+    app.include_router(batches.router)
+    app.include_router(metrics.router)
     app.include_router(pages.router)
     return BodyLimit(app, container.settings.max_upload_bytes + _SLACK)

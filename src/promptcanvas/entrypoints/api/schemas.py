@@ -149,6 +149,15 @@ class GenerationPublic(BaseModel):
     cost: float | None
     latency_ms: int | None
     created_at: datetime
+    finished_at: datetime | None = None
+    job_id: str | None = None
+    batch_id: str | None = None
+    source_generation_id: str | None = None
+    error: str | None = None
+    cached_from: str | None = None
+    fallback_from: str | None = None
+    revised_prompt: str | None = None
+    usage: dict[str, Any] | None = None
     assets: list[AssetPublic]
 
     @classmethod
@@ -165,6 +174,15 @@ class GenerationPublic(BaseModel):
             cost=g.cost,
             latency_ms=g.latency_ms,
             created_at=g.created_at,
+            finished_at=g.finished_at,
+            job_id=g.job_id,
+            batch_id=g.batch_id,
+            source_generation_id=g.source_generation_id,
+            error=g.error,
+            cached_from=g.cached_from,
+            fallback_from=g.fallback_from,
+            revised_prompt=g.revised_prompt,
+            usage=g.usage,
             assets=[AssetPublic.of(a) for a in assets],
         )
 

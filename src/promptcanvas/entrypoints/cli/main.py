@@ -16,6 +16,7 @@ from promptcanvas.adapters.db import migrate
 from promptcanvas.adapters.db.engine import create_database
 from promptcanvas.bootstrap import Container
 from promptcanvas.entrypoints.cli.accounts import keys_app, users_app
+from promptcanvas.entrypoints.cli.batches import app as batches_app
 from promptcanvas.entrypoints.cli.common import console, container, err_console, print_json
 from promptcanvas.entrypoints.cli.prompts import app as prompts_app
 from promptcanvas.settings import Settings
@@ -30,6 +31,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 app.add_typer(prompts_app, name="prompts")
 app.add_typer(db_app, name="db")
+app.add_typer(batches_app, name="batch")
 
 
 @app.command()
@@ -95,7 +97,11 @@ def serve(
     _sweep_later(c)
     logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
     try:
-        uvicorn.run(create_app(c), host=settings.host, port=settings.port, log_level="info")
+        embedded = settings.queue == "embedded"
+        if embedded and settings.workers:
+            console.print(f"job workers: {settings.workers} in this process")
+        app = create_app(c, workers=embedded)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     finally:
         c.close()
 

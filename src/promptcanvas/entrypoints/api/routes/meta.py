@@ -57,7 +57,7 @@ def info(_user: CurrentUser, c: ContainerDep) -> InfoPublic:
         mode="embedded" if s.mode == "embedded" else "scaled",
         database=s.database_kind,
         storage=s.storage_kind,
-        providers=[],
+        providers=c.registry.describe(),
         limits={
             "max_upload_bytes": s.max_upload_bytes,
             "max_image_pixels": s.max_image_pixels,

@@ -1,0 +1,1 @@
+"""Model providers: one module per technology, each implementing the provider ports."""

@@ -1,0 +1,1 @@
+"""Job delivery: the in-process worker pool (embedded) and Celery (scaled out)."""

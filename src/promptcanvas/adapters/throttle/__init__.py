@@ -1,0 +1,1 @@
+"""Throttle adapters: in-process (embedded) and Redis (shared by every worker machine)."""

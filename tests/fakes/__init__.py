@@ -1,0 +1,1 @@
+"""Local fake servers that follow the providers' published API shapes."""
