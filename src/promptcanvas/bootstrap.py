@@ -160,7 +160,7 @@ def bootstrap(
     )
     library = Library(uow, clock)
     generations = GenerationService(
-        uow, registry, queue, clock, max_attempts=settings.job_max_attempts
+        uow, registry, queue, clock, max_attempts=settings.job_max_attempts, assets=assets
     )
     return Container(
         settings=settings,

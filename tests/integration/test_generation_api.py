@@ -355,3 +355,38 @@ def test_metrics_count_jobs_errors_and_cost(container: Container, alice: Api) ->
     assert 'promptcanvas_provider_errors_total{provider="fake",kind="unavailable"} 1' in text
     assert 'promptcanvas_generations_total{provider="fake",model="toy"} 1' in text
     assert 'promptcanvas_provider_call_seconds_count{provider="fake",outcome="success"} 1' in text
+
+
+def test_image_to_image_uses_an_uploaded_image(container: Container, alice: Api) -> None:
+    from tests.factories import png
+
+    add_fake(container)  # its model takes no input image
+    uploaded = alice.upload(png(64, 64)).json()
+    queued = submit(
+        alice,
+        provider="local",
+        model="sketch",
+        text="a red house, watercolor",
+        params={"init_asset_id": uploaded["id"], "strength": 0.5, "width": 64, "height": 64},
+    )
+    drain(container)
+    gen = alice.get(f"/api/v1/generations/{queued['generation_ids'][0]}").json()
+    assert gen["status"] == "SUCCESS", gen
+    assert gen["parameters"]["init_asset_id"] == uploaded["id"]
+    # Someone else's (or no) asset is refused before anything is queued.
+    missing = alice.post(
+        "/api/v1/generations",
+        json={"text": "x", "params": {"init_asset_id": "0" * 26, "strength": 0.5}},
+    )
+    assert missing.status_code == 404
+    refused = alice.post(
+        "/api/v1/generations",
+        json={
+            "provider": "fake",
+            "model": "toy",
+            "text": "x",
+            "params": {"init_asset_id": uploaded["id"]},
+        },
+    )
+    assert refused.status_code == 422
+    assert "input image" in refused.json()["error"]["message"]

@@ -85,6 +85,11 @@ class Storage(abc.ABC):
         """Remove leftovers of crashed puts older than max_age_seconds; returns how many."""
         return 0
 
+    def locate(self, key: str) -> str:
+        """Where a person can find the object outside PromptCanvas (a path, an s3:// URL)."""
+        validate_key(key)
+        return key
+
     def read(self, key: str) -> bytes:
         """Read a whole object."""
         with self.open(key) as stream:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.jobs import Attempt, JobQueue, QueueStats
 from promptcanvas.ports.providers import ImageRequest
 from promptcanvas.ports.repositories import UowFactory
+from promptcanvas.services.assets import AssetService
 from promptcanvas.services.paging import decode_cursor, encode_cursor
 from promptcanvas.services.providers import ProviderRegistry
 
@@ -25,7 +26,16 @@ MAX_FALLBACKS = 3
 MAX_IDEMPOTENCY_KEY = 200
 SEED_LIMIT = 2**32
 # Request parameters with a meaning of their own; everything else goes to the provider as is.
-GENERAL_PARAMS = {"width", "height", "size", "steps", "cfg_scale", "sampler", "strength"}
+GENERAL_PARAMS = {
+    "width",
+    "height",
+    "size",
+    "steps",
+    "cfg_scale",
+    "sampler",
+    "strength",
+    "init_asset_id",
+}
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,7 @@ def build_target(
     n: int,
     cache: bool | None,
     strict: bool,
+    init_image: bytes | None = None,
 ) -> dict[str, Any]:
     """Validate one provider/model/version for a request; return its job-payload entry.
 
@@ -129,7 +140,8 @@ def build_target(
         extra = {k: v for k, v in extra.items() if k in caps.params}
     chosen_seed = None
     if caps.seed:
-        chosen_seed = seed if seed is not None else secrets.randbelow(SEED_LIMIT)
+        # Image i of n uses seed + i, so the whole run must stay below the limit.
+        chosen_seed = seed if seed is not None else secrets.randbelow(SEED_LIMIT - n + 1)
     request = ImageRequest(
         model=model,
         version=version,
@@ -143,13 +155,24 @@ def build_target(
         cfg_scale=_float(params, "cfg_scale", 0.0, 50.0),
         sampler=_sampler(params),
         strength=_float(params, "strength", 0.0, 1.0),
+        init_image=init_image,
         params=extra,
     )
-    registry.validate(provider, request)
+    if strict:
+        registry.validate(provider, request)
+    else:
+        try:
+            registry.validate(provider, request)
+        except InvalidInput:
+            # A fallback may not know sampler settings meant for the first target: drop them.
+            request = replace(request, steps=None, cfg_scale=None, sampler=None, strength=None)
+            registry.validate(provider, request)
     recorded: dict[str, Any] = {"width": width, "height": height, **extra}
     for name in ("steps", "cfg_scale", "sampler", "strength"):
         if getattr(request, name) is not None:
             recorded[name] = getattr(request, name)
+    if init_image is not None:
+        recorded["init_asset_id"] = params["init_asset_id"]
     return {
         "provider": provider,
         "model": model,
@@ -167,6 +190,7 @@ def build_target(
             "cfg_scale": request.cfg_scale,
             "sampler": request.sampler,
             "strength": request.strength,
+            "init_asset_id": params.get("init_asset_id") if init_image is not None else None,
             "params": extra,
         },
     }
@@ -199,7 +223,9 @@ class GenerationService:
         clock: Clock,
         *,
         max_attempts: int,
+        assets: AssetService | None = None,
     ) -> None:
+        self.assets = assets
         self.uow = uow
         self.registry = registry
         self.queue = queue
@@ -223,10 +249,14 @@ class GenerationService:
             raise InvalidInput("give exactly one of prompt_id and text", {"field": "prompt_id"})
         if not 1 <= req.n <= 16:
             raise InvalidInput("n must be from 1 to 16", {"field": "n"})
-        if req.seed is not None and not 0 <= req.seed < SEED_LIMIT:
-            raise InvalidInput(f"seed must be from 0 to {SEED_LIMIT - 1}", {"field": "seed"})
+        if req.seed is not None and not 0 <= req.seed <= SEED_LIMIT - req.n:
+            raise InvalidInput(
+                f"seed must be from 0 to {SEED_LIMIT - req.n} (image i of n uses seed + i)",
+                {"field": "seed"},
+            )
         if len(req.fallback) > MAX_FALLBACKS:
             raise InvalidInput(f"at most {MAX_FALLBACKS} fallbacks", {"field": "fallback"})
+        init_image = self._init_image(owner_id, req.params.get("init_asset_id"))
         now = self.clock.now()
         with self.uow() as uow:
             if req.prompt_id is not None:
@@ -252,7 +282,7 @@ class GenerationService:
                     or uow.projects.get(owner_id, req.project_id) is None
                 ):
                     raise NotFound("project not found", {"field": "project_id"})
-            targets = self._targets(req, prompt.text, prompt.negative_text)
+            targets = self._targets(req, prompt.text, prompt.negative_text, init_image)
             if new_prompt is not None:
                 uow.prompts.add(new_prompt)
             job, gens = self.make_job(
@@ -277,7 +307,19 @@ class GenerationService:
             )
         return Submitted(job, job.generation_ids, False)
 
-    def _targets(self, req: GenerationRequest, text: str, negative: str) -> list[dict[str, Any]]:
+    def _init_image(self, owner_id: str, asset_id: Any) -> bytes | None:
+        """The bytes of the owner's asset named as the input image, if any."""
+        if asset_id is None:
+            return None
+        if not isinstance(asset_id, str) or self.assets is None:
+            raise InvalidInput("init_asset_id must be an asset id", {"field": "init_asset_id"})
+        asset = self.assets.get(owner_id, asset_id)
+        with self.assets.open(asset) as stream:
+            return stream.read()
+
+    def _targets(
+        self, req: GenerationRequest, text: str, negative: str, init_image: bytes | None
+    ) -> list[dict[str, Any]]:
         chain: list[dict[str, Any]] = [
             {"provider": req.provider, "model": req.model, "model_version": req.model_version}
         ]
@@ -306,6 +348,7 @@ class GenerationService:
                     n=req.n,
                     cache=req.cache,
                     strict=i == 0,
+                    init_image=init_image,
                 )
             )
         return targets

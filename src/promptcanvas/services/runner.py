@@ -161,15 +161,25 @@ class JobRunner:
             self._keeper.start()
 
     def _keep_leases(self) -> None:
-        interval = max(0.5, min(5.0, self.lease.total_seconds() / 3))
-        while not self._stop.wait(interval):
+        # Progress is written within a second of changing; leases are renewed at a third
+        # of their length, so a busy SQLite file sees few extra writes.
+        renew_every = max(0.5, self.lease.total_seconds() / 3)
+        written: dict[str, tuple[float, float]] = {}  # job id -> (progress, monotonic time)
+        while not self._stop.wait(min(1.0, renew_every)):
             with self._lock:
                 held = dict(self._held)
+            for gone in set(written) - set(held):
+                del written[gone]
             for job_id, (token, progress) in held.items():
+                last = written.get(job_id)
+                now = time.monotonic()
+                if last is not None and last[0] == progress and now - last[1] < renew_every:
+                    continue
                 try:
                     with self.uow() as uow:
                         uow.jobs.heartbeat(job_id, token, self.clock.now() + self.lease, progress)
                         uow.commit()
+                    written[job_id] = (progress, now)
                 except Exception:  # a missed heartbeat is retried; the lease has slack
                     log.exception("lease heartbeat failed for job %s", job_id)
 
@@ -213,7 +223,7 @@ class JobRunner:
         except DomainError as exc:
             self._failed(job, token, target, _Permanent(exc.message), 0.0, None)
             return
-        request = _request(target)
+        request = _request(target, self._init_image(job, target))
         if target.get("cache") and self._from_cache(job, token, target):
             return
         permit = self._acquire(job, token, entry)
@@ -260,6 +270,14 @@ class JobRunner:
                 data = embed_png_text(data, self._metadata(job, generation, request))
             outputs.append((generation, data))
         self._store(job, token, target, outputs, started)
+
+    def _init_image(self, job: Job, target: dict[str, Any]) -> bytes | None:
+        asset_id = target["request"].get("init_asset_id")
+        if not asset_id:
+            return None
+        asset = self.assets.get(job.owner_id, asset_id)
+        with self.assets.open(asset) as stream:
+            return stream.read()
 
     def _generation(
         self, job: Job, target: dict[str, Any], gen_id: str, seed: int | None
@@ -310,9 +328,11 @@ class JobRunner:
             prompt=request.prompt,
             negative_prompt=request.negative_prompt,
             settings=[
-                ("Steps", params.get("steps")),
-                ("Sampler", params.get("sampler")),
-                ("CFG scale", params.get("cfg_scale")),
+                # Readers (sd-parsers, A1111's PNG Info) need all three; models without those
+                # notions get their neutral values: one pass, no guidance, the provider's name.
+                ("Steps", params.get("steps") or 1),
+                ("Sampler", params.get("sampler") or generation.provider),
+                ("CFG scale", params.get("cfg_scale") or 1),
                 ("Seed", generation.seed),
                 ("Size", f"{request.width}x{request.height}"),
                 ("Model", generation.model),
@@ -551,7 +571,7 @@ def _target(job: Job) -> dict[str, Any]:
     return targets[min(job.target_index, len(targets) - 1)]
 
 
-def _request(target: dict[str, Any]) -> ImageRequest:
+def _request(target: dict[str, Any], init_image: bytes | None) -> ImageRequest:
     r = target["request"]
     return ImageRequest(
         model=target["model"],
@@ -566,6 +586,7 @@ def _request(target: dict[str, Any]) -> ImageRequest:
         cfg_scale=r.get("cfg_scale"),
         sampler=r.get("sampler"),
         strength=r.get("strength"),
+        init_image=init_image,
         params=r.get("params", {}),
     )
 

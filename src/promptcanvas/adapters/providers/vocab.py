@@ -191,10 +191,6 @@ class Reading:
     concepts: tuple[Concept, ...]
     unknown: tuple[str, ...]
 
-    def names(self, category: str) -> list[str]:
-        """Canonical names of one category, in order of appearance."""
-        return [c.name for c in self.concepts if c.category == category]
-
     def of(self, category: str) -> list[Concept]:
         """Concepts of one category, in order of appearance."""
         return [c for c in self.concepts if c.category == category]
@@ -227,8 +223,6 @@ def _build() -> tuple[dict[tuple[str, ...], Concept], list[tuple[str, Concept]]]
 
 
 _ENGLISH, _KOREAN = _build()
-CONCEPTS: dict[str, Concept] = {c.name: c for c in _ENGLISH.values() if c.category != DECOY}
-CONCEPTS.update({c.name: c for _, c in _KOREAN if c.category != DECOY})
 
 
 def _singular(word: str) -> str:

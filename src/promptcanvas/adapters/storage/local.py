@@ -119,6 +119,10 @@ class LocalStorage(Storage):
         self._path(key)
         return None
 
+    def locate(self, key: str) -> str:
+        """The file's path."""
+        return str(self._path(key))
+
     def cleanup_temp(self, max_age_seconds: float = 3600) -> int:
         """Remove temp files left by crashed puts; returns how many were removed."""
         cutoff = time.time() - max_age_seconds

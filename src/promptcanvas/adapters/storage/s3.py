@@ -68,6 +68,10 @@ class S3Storage(Storage):
             f"endpoint_url={self._endpoint_url!r})"
         )
 
+    def locate(self, key: str) -> str:
+        """The object's s3:// URL."""
+        return f"s3://{self._bucket}/{self._name(key)}"
+
     def put(self, key: str, data: bytes) -> None:
         """Store data under key (put_object replaces whole objects atomically)."""
         name = self._name(key)

@@ -18,6 +18,7 @@ from promptcanvas.bootstrap import Container
 from promptcanvas.entrypoints.cli.accounts import keys_app, users_app
 from promptcanvas.entrypoints.cli.batches import app as batches_app
 from promptcanvas.entrypoints.cli.common import console, container, err_console, print_json
+from promptcanvas.entrypoints.cli.jobs import generate, jobs_app, worker
 from promptcanvas.entrypoints.cli.prompts import app as prompts_app
 from promptcanvas.settings import Settings
 
@@ -32,6 +33,9 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(prompts_app, name="prompts")
 app.add_typer(db_app, name="db")
 app.add_typer(batches_app, name="batch")
+app.add_typer(jobs_app, name="jobs")
+app.command()(generate)
+app.command()(worker)
 
 
 @app.command()
