@@ -84,6 +84,11 @@ def fill(c: Container, owner_id: str, count: int) -> list[str]:
         )
         conn.execute(generations.insert(), gens)
         conn.commit()
+    if c.db.kind != "sqlite":
+        # PostgreSQL plans from statistics that autovacuum would gather within a minute of a
+        # bulk load; without them the tag listing walks the whole tag for every page.
+        with c.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("ANALYZE"))
     return ids
 
 

@@ -6,11 +6,7 @@ import io
 import json
 import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -23,121 +19,10 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.e2e.procs import ServerProcess, run_cli
 from tests.factories import png
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
-
-STARTUP_SECONDS = 30.0
-
-
-def free_port() -> int:
-    """A port nothing listens on right now (on 127.0.0.1 only)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def library_env(data_dir: Path) -> dict[str, str]:
-    """This process's environment minus any PROMPTCANVAS_* setting, plus the data dir."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMPTCANVAS_")}
-    env["PROMPTCANVAS_DATA_DIR"] = str(data_dir)
-    return env
-
-
-def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`promptcanvas ARGS` as its own process on a data dir."""
-    return subprocess.run(
-        [sys.executable, "-m", "promptcanvas", *args],
-        env=library_env(data_dir),
-        cwd=data_dir.parent,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-class ServerProcess:
-    """`python -m promptcanvas serve` on a data dir; restartable, killable."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.log_path = data_dir.parent / "server.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        """Start and wait until /healthz answers."""
-        assert self.proc is None, "already running"
-        for _attempt in range(3):  # the free port may be taken between probe and bind
-            self.port = free_port()
-            with self.log_path.open("ab") as log:
-                self.proc = subprocess.Popen(
-                    [sys.executable, "-m", "promptcanvas", "serve", "--port", str(self.port)],
-                    env=library_env(self.data_dir),
-                    cwd=self.data_dir.parent,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            if self._wait_healthy():
-                return
-            self._reap()
-        pytest.fail(f"the server did not start:\n{self.log()}")
-
-    def _wait_healthy(self) -> bool:
-        assert self.proc is not None
-        deadline = time.monotonic() + STARTUP_SECONDS
-        with httpx.Client(timeout=2.0) as client:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    return False
-                try:
-                    if client.get(f"{self.url}/healthz").status_code == 200:
-                        return True
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.05)
-        return False
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown handlers, no flushing, like a power cut for the process."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self._reap()
-
-    def stop(self) -> None:
-        """Stop gracefully (SIGTERM), or kill if that takes too long."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self._reap()
-
-    def _reap(self) -> None:
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait(timeout=15)
-            self.proc = None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:] if self.log_path.exists() else ""
-
-    def create_key(self) -> str:
-        """A key for the admin user (made by the first `serve`), through the CLI."""
-        done = run_cli(self.data_dir, "keys", "create", "--user", "admin", "--json")
-        assert done.returncode == 0, done.stderr
-        key: str = json.loads(done.stdout)["key"]
-        return key
 
 
 @pytest.fixture

@@ -2,8 +2,9 @@
 
 `install(app, config_type)` adds, to any FastAPI app:
 - `POST /_fake/config` (a partial update of the faults, answered with all of them),
-- `GET /_fake/requests` (every request to the API so far: method, path, query, authorization
-  header and JSON body) and `POST /_fake/reset` (forget requests, restore default faults),
+- `GET /_fake/requests` (every request to the API so far: arrival `time` (time.time()),
+  method, path, query, authorization header and JSON body) and `POST /_fake/reset` (forget
+  requests, restore default faults),
 - a middleware that, before the real handler, waits `delay_seconds`, then answers 429 with
   `Retry-After` at `rate_limit_rate` and 500 at `error_rate` (rates from 0 to 1).
 """
@@ -14,6 +15,7 @@ import asyncio
 import json
 import random
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -79,6 +81,7 @@ def install(app: FastAPI, faults: Faults, error_body: ErrorBody) -> Recorder:
     async def inject(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Any:
         if request.url.path.startswith("/_fake/"):
             return await call_next(request)
+        arrived = time.time()
         raw = await request.body()
         try:
             body = json.loads(raw) if raw else None
@@ -86,6 +89,7 @@ def install(app: FastAPI, faults: Faults, error_body: ErrorBody) -> Recorder:
             body = raw.decode("latin-1")
         recorder.record(
             {
+                "time": arrived,
                 "method": request.method,
                 "path": request.url.path,
                 "query": dict(request.query_params),

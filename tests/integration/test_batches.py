@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from promptcanvas.bootstrap import Container, bootstrap
@@ -343,3 +346,40 @@ def test_cli_rerun_wait_status_and_compare(tmp_path: Path, database_url: str) ->
     compared = cli.json("batch", "compare", batch_id)["data"]
     assert [p["after"]["model_version"] for p in compared] == ["2", "2"]
     assert "batch not found" in cli("batch", "status", "0" * 26, code=1).stderr
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+fields = st.sampled_from(
+    ["prompt_ids", "query", "target", "params_override", "seeds", "targets", "cell_size"]
+)
+
+
+@hypothesis_settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=st.dictionaries(fields, json_values, max_size=5), override=json_values)
+def test_no_input_gives_a_5xx(container: Container, alice: Api, body: Any, override: Any) -> None:
+    add_fake(container)
+    prompt = alice.search(limit=1) or [alice.create_prompt("fuzz target")]
+    target = {"provider": "fake", "model": "toy"}
+    for sent in (
+        body,
+        {"prompt_ids": [prompt[0]["id"]], "target": target, "params_override": override},
+        {"query": override, "target": target},
+        {"prompt_ids": [prompt[0]["id"]], "targets": [target], **body},
+    ):
+        for url in ("/api/v1/batches", "/api/v1/grids"):
+            response = alice.post(url, json=sent)
+            assert response.status_code < 500, (response.status_code, response.text)
+            if response.status_code >= 400:
+                assert set(response.json()["error"]) == {"code", "message", "details"}

@@ -233,6 +233,14 @@ class JobRepository(abc.ABC):
     def batch_started(self, batch_id: str) -> datetime | None:
         """When a worker first claimed a job of the batch (None before that)."""
 
+    @abc.abstractmethod
+    def requeue_batch(self, owner_id: str, batch_id: str, now: datetime) -> list[str]:
+        """`requeue` plus `reset_generations` for every FAILURE or CANCELLED job of the batch.
+
+        Returns the ids of the jobs now PENDING. A few statements per thousand jobs, so a
+        10,000-job batch is retried without holding the database for seconds.
+        """
+
 
 class JobQueue(abc.ABC):
     """Delivers ready jobs to workers. Narrow on purpose: the table holds all state.
@@ -265,12 +273,20 @@ class Permit:
     token: str
 
 
+# A request is counted when it is granted but reaches the provider a little later, and the
+# provider counts arrivals: counting each request for a second longer than a minute keeps the
+# provider's own minute within the limit despite that delay.
+RATE_WINDOW_SECONDS = 61.0
+
+
 class Throttle(abc.ABC):
     """Per-provider limits shared by every worker of the deployment.
 
-    `acquire` either returns a Permit (a concurrency slot is held and one request is counted
-    in the current minute) or the seconds to wait before asking again. Slots expire after
-    `ttl` seconds so a crashed worker cannot hold one for ever.
+    `acquire` either returns a Permit (a concurrency slot is held and one request is counted)
+    or the seconds to wait before asking again. At most `per_minute` requests are granted in
+    any RATE_WINDOW_SECONDS. A slot expires `ttl` seconds after it was taken or last renewed,
+    so a crashed worker's slots lapse soon: a live holder renews its slot (`renew`) for as
+    long as its request runs, then releases it.
     """
 
     @abc.abstractmethod
@@ -278,6 +294,10 @@ class Throttle(abc.ABC):
         self, key: str, *, concurrency: int, per_minute: int | None, ttl: float
     ) -> Permit | float:
         """Take a slot now, or say how long to wait."""
+
+    @abc.abstractmethod
+    def renew(self, permit: Permit, ttl: float) -> bool:
+        """Keep a held slot for `ttl` seconds from now; False if it was already taken back."""
 
     @abc.abstractmethod
     def release(self, permit: Permit) -> None:

@@ -22,6 +22,10 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 # MPO is a JPEG with extra frames (phone cameras store depth maps and previews that way).
 _FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "MPO": "image/jpeg", "WEBP": "image/webp"}
 _BOMB_PIXELS = re.compile(r"\((\d+) pixels\)")
+# libwebp's effort (0-6) for thumbnails. 2 instead of the default 4 makes the thumbnail step
+# about 6 ms cheaper per 512x512 image (a sixth of a generation's CPU in the job runner) for
+# files about 5% larger at the same quality setting.
+_THUMB_WEBP_METHOD = 2
 _SVG = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!DOCTYPE\s+svg|<svg)", re.I | re.S)
 
 
@@ -101,7 +105,7 @@ def _thumbnail(image: Image.Image, size: int) -> bytes:
     converted = image.convert("RGBA" if has_alpha else "RGB")
     converted.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=3.0)
     out = io.BytesIO()
-    converted.save(out, "WEBP", quality=80, method=4)
+    converted.save(out, "WEBP", quality=80, method=_THUMB_WEBP_METHOD)
     return out.getvalue()
 
 

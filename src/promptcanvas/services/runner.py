@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 BOOT = secrets.token_hex(4)  # tells this process apart from an earlier one with the same pid
 THROTTLE_WAIT_LIMIT = 10.0  # wait this long for a provider slot in-thread; longer: reschedule
+# A provider slot is held on a short lease of its own, renewed while the call runs, so the
+# slots of a crashed worker free up within seconds rather than after a provider timeout.
+SLOT_TTL_SECONDS = 15.0
 
 
 def worker_name(label: str = "w") -> str:
@@ -83,6 +86,8 @@ class JobRunner:
         self.lease = timedelta(seconds=lease_seconds)
         self.queue = queue
         self._held: dict[str, tuple[str, float]] = {}  # job id -> (claim token, progress)
+        self._permits: dict[str, Permit] = {}  # job id -> the provider slot of its call
+        self.slot_ttl = max(1.5, min(SLOT_TTL_SECONDS, lease_seconds))
         self._lock = threading.Lock()
         self._keeper: threading.Thread | None = None
         self._stop = threading.Event()
@@ -165,7 +170,11 @@ class JobRunner:
         # of their length, so a busy SQLite file sees few extra writes.
         renew_every = max(0.5, self.lease.total_seconds() / 3)
         written: dict[str, tuple[float, float]] = {}  # job id -> (progress, monotonic time)
+        slots_renewed = time.monotonic()
         while not self._stop.wait(min(1.0, renew_every)):
+            if time.monotonic() - slots_renewed >= self.slot_ttl / 3:
+                slots_renewed = time.monotonic()
+                self._renew_slots()
             with self._lock:
                 held = dict(self._held)
             for gone in set(written) - set(held):
@@ -182,6 +191,18 @@ class JobRunner:
                     written[job_id] = (progress, now)
                 except Exception:  # a missed heartbeat is retried; the lease has slack
                     log.exception("lease heartbeat failed for job %s", job_id)
+
+    def _renew_slots(self) -> None:
+        with self._lock:
+            permits = dict(self._permits)
+        for job_id, permit in permits.items():
+            try:
+                renewed = self.throttle.renew(permit, self.slot_ttl)
+            except Exception:  # retried next round; a slot outlives two missed renewals
+                log.exception("renewing the provider slot of job %s failed", job_id)
+                continue
+            if not renewed and job_id in self._permits:
+                log.warning("job %s lost its %s slot before its call ended", job_id, permit.key)
 
     def stop(self) -> None:
         """Stop the lease keeper (jobs in flight finish or are recovered after a restart)."""
@@ -229,6 +250,8 @@ class JobRunner:
         permit = self._acquire(job, token, entry)
         if permit is None:
             return
+        with self._lock:
+            self._permits[job.id] = permit
         started = self.clock.now()
         t0 = time.monotonic()
         try:
@@ -244,6 +267,8 @@ class JobRunner:
             self._failed(job, token, target, err, time.monotonic() - t0, started)
             return
         finally:
+            with self._lock:
+                self._permits.pop(job.id, None)
             self.throttle.release(permit)
         latency_ms = int((time.monotonic() - t0) * 1000)
         cost = image_cost(
@@ -447,7 +472,7 @@ class JobRunner:
                 f"provider:{config.name}",
                 concurrency=config.concurrency,
                 per_minute=config.requests_per_minute,
-                ttl=config.timeout_seconds + self.lease.total_seconds(),
+                ttl=self.slot_ttl,
             )
             if isinstance(got, Permit):
                 return got

@@ -1,4 +1,4 @@
-"""Reads for batch re-runs and comparisons: thousands of prompts in a few chunked queries."""
+"""Batch re-run queries over thousands of prompts and jobs, a few chunked statements each."""
 
 from __future__ import annotations
 
@@ -119,3 +119,51 @@ def batch_started(conn: sa.Connection, batch_id: str) -> datetime | None:
         sa.select(sa.func.min(jobs.c.started_at)).where(jobs.c.batch_id == batch_id)
     ).scalar()
     return value
+
+
+_RETRYABLE = (JobStatus.FAILURE.value, JobStatus.CANCELLED.value)
+
+
+def requeue_batch(conn: sa.Connection, owner_id: str, batch_id: str, now: datetime) -> list[str]:
+    """FAILURE and CANCELLED jobs of the batch back to PENDING, as `requeue` does one by one."""
+    ids = [
+        r[0]
+        for r in conn.execute(
+            sa.select(jobs.c.id).where(
+                jobs.c.batch_id == batch_id,
+                jobs.c.owner_id == owner_id,
+                jobs.c.status.in_(_RETRYABLE),
+            )
+        )
+    ]
+    requeued: list[str] = []
+    for chunk in _chunks(ids):
+        # RETURNING: a job that changed state meanwhile is neither requeued nor reset.
+        rows = conn.execute(
+            jobs.update()
+            .where(jobs.c.id.in_(chunk), jobs.c.status.in_(_RETRYABLE))
+            .values(
+                status=JobStatus.PENDING.value,
+                target_index=0,
+                target_attempts=0,
+                error=None,
+                error_kind=None,
+                progress=0.0,
+                run_after=now,
+                finished_at=None,
+                updated_at=now,
+            )
+            .returning(jobs.c.id)
+        )
+        done = [r[0] for r in rows]
+        if done:
+            conn.execute(
+                generations.update()
+                .where(
+                    generations.c.job_id.in_(done),
+                    generations.c.status != JobStatus.SUCCESS.value,
+                )
+                .values(status=JobStatus.PENDING.value, error=None, finished_at=None)
+            )
+        requeued.extend(done)
+    return requeued

@@ -24,6 +24,13 @@ log = logging.getLogger(__name__)
 
 TASK = "promptcanvas.run_job"
 QUEUE = "promptcanvas"
+SWEEP_SECONDS = 5.0
+# A due job nobody has claimed is re-sent after this long when the broker queue is empty (its
+# message is lost: a killed worker had taken it, or it was never published), or after
+# REDELIVER_BUSY_SECONDS while a backlog waits in the broker (its message is most likely
+# still queued there, and re-sending a backlog only fills the queue with duplicates).
+REDELIVER_IDLE_SECONDS = 3.0
+REDELIVER_BUSY_SECONDS = 15.0
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -92,6 +99,12 @@ class CeleryQueue(JobQueue):
             time.sleep(0.01)
 
 
+def waiting(app: Celery) -> int:
+    """How many messages wait in the broker's job queue, taken by no worker yet."""
+    with app.pool.acquire(block=True) as connection:
+        return int(connection.default_channel.queue_declare(queue=QUEUE).message_count)
+
+
 def run_worker(settings: Settings, *, concurrency: int, name: str | None = None) -> None:
     """Run a Celery worker (thread pool) in this process until it is stopped."""
     from promptcanvas.bootstrap import bootstrap
@@ -105,10 +118,13 @@ def run_worker(settings: Settings, *, concurrency: int, name: str | None = None)
         container.runner.run_job(job_id, label=threading.current_thread().name)
 
     def sweep() -> None:
-        while not stop.wait(5.0):
+        while not stop.wait(SWEEP_SECONDS):
             try:
                 container.runner.recover()
-                container.runner.redeliver()
+                idle = waiting(app) == 0
+                container.runner.redeliver(
+                    REDELIVER_IDLE_SECONDS if idle else REDELIVER_BUSY_SECONDS
+                )
             except Exception:
                 log.exception("job table sweep failed")
 

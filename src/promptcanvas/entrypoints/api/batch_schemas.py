@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
 from promptcanvas.domain.jobs import Target
 from promptcanvas.entrypoints.api.job_schemas import TargetIn
 from promptcanvas.entrypoints.api.schemas import GenerationPublic, In
-from promptcanvas.services.batches import MAX_BATCH, BatchStatus, Pair
+from promptcanvas.services.batch_views import Pair
+from promptcanvas.services.batches import MAX_BATCH, BatchStatus
 from promptcanvas.services.compare import (
     DEFAULT_CELL,
     MAX_CELL,

@@ -41,7 +41,8 @@ def upgrade() -> None:
             batch.add_column(column)
     op.create_index("ix_generations_batch", "generations", ["batch_id"])
     op.create_index("ix_generations_job", "generations", ["job_id"])
-    op.create_index("ix_generations_cache", "generations", ["owner_id", "cache_key"])
+    # cache_key first: with owner_id first SQLite would pick this index for per-prompt reads.
+    op.create_index("ix_generations_cache", "generations", ["cache_key", "owner_id"])
     op.create_table(
         "jobs",
         sa.Column("id", ID, primary_key=True),
