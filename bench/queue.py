@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import os
 import statistics
@@ -153,10 +154,10 @@ def wait_done(c: Container, count: int, timeout: float) -> dict[JobStatus, int]:
 
 
 def rows(c: Container) -> list[dict[str, Any]]:
-    """Per job: created, started, finished and the provider's latency."""
+    """Per job: its worker, created, started, finished and the provider's latency."""
     query = sa.select(
-        jobs.c.created_at, jobs.c.started_at, jobs.c.finished_at, jobs.c.attempts,
-        generations.c.latency_ms,
+        jobs.c.worker, jobs.c.created_at, jobs.c.started_at, jobs.c.finished_at,
+        jobs.c.attempts, generations.c.latency_ms,
     ).join(generations, generations.c.job_id == jobs.c.id)  # fmt: skip
     with c.db.engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
@@ -194,6 +195,23 @@ def summary(c: Container, args: argparse.Namespace, started: Any | None, took: l
         f"database); queued p50 {statistics.median(wait):.1f} s, max {max(wait):.1f} s; "
         f"retries {sum(r['attempts'] - 1 for r in done)}"
     )
+    # A worker thread's idle time between finishing one job and claiming the next (delivery,
+    # acknowledgement, the claim), taken while the queue was still full.
+    gaps = []
+    by_worker: dict[str, list[dict[str, Any]]] = {}
+    for r in done:
+        by_worker.setdefault(r["worker"] or "", []).append(r)
+    last_start = sorted(r["started_at"] for r in done)[-len(by_worker)]
+    for mine in by_worker.values():
+        mine.sort(key=lambda r: r["started_at"])
+        for prev, nxt in itertools.pairwise(mine):
+            if nxt["started_at"] < last_start:
+                gaps.append((nxt["started_at"] - prev["finished_at"]).total_seconds() * 1000)
+    if gaps:
+        print(
+            f"- between jobs, per worker thread: p50 {statistics.median(gaps):.1f} ms, "
+            f"mean {statistics.mean(gaps):.1f} ms from one job's finish to its next claim"
+        )
 
 
 def embedded(args: argparse.Namespace) -> None:

@@ -182,6 +182,9 @@ class JobRunner:
             for job_id, (token, progress) in held.items():
                 last = written.get(job_id)
                 now = time.monotonic()
+                if last is None:
+                    # The claim has just set the lease: nothing to write until something changes.
+                    last = written[job_id] = (0.0, now)
                 if last is not None and last[0] == progress and now - last[1] < renew_every:
                     continue
                 try:
