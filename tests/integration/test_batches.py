@@ -18,13 +18,12 @@ from PIL import Image
 
 from promptcanvas.bootstrap import Container, bootstrap
 from promptcanvas.ports.providers import ContentRejected
-from promptcanvas.ports.providers.fake import FakeImageModel
 from promptcanvas.services.generate import GenerationRequest
 from promptcanvas.services.grids import HEADER_HEIGHT, LABEL_WIDTH
-from promptcanvas.services.providers import ProviderEntry
-from promptcanvas.settings import ProviderConfig, Settings
+from promptcanvas.settings import Settings
 from tests.cli import Cli
 from tests.conftest import Api
+from tests.jobs import add_fake, drain, no_wait_retries
 
 SMALL = {"width": 64, "height": 64}  # the local renderer is quick at this size
 SUBJECTS = ["a red fox in the snow", "밤하늘 아래 고양이", "a lighthouse at dusk", "숲속의 작은 집"]
@@ -33,22 +32,7 @@ SUBJECTS = ["a red fox in the snow", "밤하늘 아래 고양이", "a lighthouse
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     # Retries without waiting, so the runner can be driven synchronously.
-    return settings.model_copy(update={"retry_base_seconds": 0.0, "retry_max_seconds": 0.0})
-
-
-def add_fake(container: Container, name: str = "fake", **kw: Any) -> FakeImageModel:
-    model = FakeImageModel(name, **kw)
-    config = ProviderConfig(name=name, adapter="local", concurrency=2)
-    container.registry.entries[name] = ProviderEntry(config, model)
-    return model
-
-
-def drain(container: Container, limit: int = 1000) -> int:
-    """Run jobs until none is runnable; returns how many ran."""
-    runs = 0
-    while runs < limit and container.runner.run_next():
-        runs += 1
-    return runs
+    return no_wait_retries(settings)
 
 
 def library(

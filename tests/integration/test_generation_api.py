@@ -13,31 +13,15 @@ from PIL import Image
 from promptcanvas.bootstrap import Container
 from promptcanvas.domain.jobs import JobStatus
 from promptcanvas.ports.providers import ContentRejected, RateLimited, Unavailable
-from promptcanvas.ports.providers.fake import FakeImageModel
-from promptcanvas.services.providers import ProviderEntry
-from promptcanvas.settings import ProviderConfig, Settings
+from promptcanvas.settings import Settings
 from tests.conftest import Api
+from tests.jobs import add_fake, drain, no_wait_retries
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     # Retries without waiting, so the tests drive the runner synchronously.
-    return settings.model_copy(update={"retry_base_seconds": 0.0, "retry_max_seconds": 0.0})
-
-
-def add_fake(container: Container, name: str = "fake", **kw: Any) -> FakeImageModel:
-    model = FakeImageModel(name, **kw)
-    config = ProviderConfig(name=name, adapter="local", concurrency=2)
-    container.registry.entries[name] = ProviderEntry(config, model)
-    return model
-
-
-def drain(container: Container, limit: int = 50) -> int:
-    """Run jobs until none is runnable; returns how many runs happened."""
-    runs = 0
-    while runs < limit and container.runner.run_next():
-        runs += 1
-    return runs
+    return no_wait_retries(settings)
 
 
 def submit(api: Api, **body: Any) -> dict[str, Any]:
