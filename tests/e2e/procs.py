@@ -91,6 +91,16 @@ class Spawned:
             time.sleep(0.05)
         pytest.fail(f"{what} did not become ready in {STARTUP_SECONDS:.0f} s:\n{self.log()}")
 
+    def pause(self) -> None:
+        """SIGSTOP: freeze the process as it is, so what it holds can be looked at."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after `pause`."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL, then reap (a zombie would still look alive to `kill(pid, 0)`)."""
         assert self.proc is not None

@@ -350,3 +350,10 @@ def test_date_range_listing_pages_in_order(alice: Api) -> None:
     for sort, expected in (("newest", list(reversed(ids))), ("oldest", ids)):
         since = "2000-01-01T00:00:00Z"
         assert _all_pages(alice, since=since, limit=3, sort=sort) == expected
+
+
+def test_nul_characters_in_filters_are_a_clear_422(alice: Api) -> None:
+    alice.create_prompt("a fox", tags=["fox"])
+    for params in ({"tag": "fo\x00x"}, {"category": "a\x00"}, {"model": "m\x00"}, {"q": "\x00fox"}):
+        response = alice.get("/api/v1/prompts", params=params)
+        assert response.status_code == 422, (params, response.text)

@@ -255,6 +255,15 @@ class Library:
 
     def search(self, owner_id: str, request: SearchRequest) -> SearchResult:
         """List or search the owner's prompts."""
+        for name, value in (
+            ("q", request.q),
+            ("category", request.category),
+            ("model", request.model),
+            *(("tag", t) for t in request.tags),
+        ):
+            if value is not None and "\x00" in value:
+                # PostgreSQL cannot compare text containing NUL; nothing stored contains it.
+                raise InvalidInput(f"{name} must not contain NUL characters", {"field": name})
         if request.q is not None and len(request.q) > MAX_QUERY:
             raise InvalidInput(f"q is longer than {MAX_QUERY} characters", {"field": "q"})
         if not 1 <= request.limit <= MAX_PAGE:
