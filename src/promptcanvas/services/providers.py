@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from promptcanvas.domain.errors import InvalidInput, NotFound
+from promptcanvas.domain.errors import InvalidInput
 from promptcanvas.ports.providers import (
     ImageModel,
     ImageRequest,
@@ -163,9 +163,3 @@ def image_cost(
         if price is not None and isinstance(count, int):
             total = (total or 0.0) + price * count / 1000
     return round(total, 6) if total is not None else None
-
-
-def check_known(name: str, kind: str, entries: dict[str, Any]) -> None:
-    """NotFound unless the name is among entries."""
-    if name not in entries:
-        raise NotFound(f"{kind} {name!r} not found")

@@ -6,6 +6,7 @@ attempt each; this module decides what happens after it.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -233,7 +234,7 @@ class JobRunner:
             # A bug or an outage outside the provider (database, storage): retry by policy.
             log.exception("job %s failed unexpectedly", job.id)
             try:
-                self._failed(job, token, _target(job), Unavailable("internal error"), 0.0, None)
+                self._failed(job, token, _target(job), Unavailable("internal error"), None)
             except Exception:
                 log.exception("could not record the failure of job %s", job.id)
         finally:
@@ -245,7 +246,7 @@ class JobRunner:
         try:
             adapter, entry = self.registry.image(target["provider"])
         except DomainError as exc:
-            self._failed(job, token, target, _Permanent(exc.message), 0.0, None)
+            self._failed(job, token, target, _Permanent(exc.message), None)
             return
         request = _request(target, self._init_image(job, target))
         if target.get("cache") and self._from_cache(job, token, target):
@@ -262,12 +263,12 @@ class JobRunner:
             if len(result.images) < request.n:
                 raise Unavailable(f"the provider returned {len(result.images)} of {request.n}")
         except ProviderError as exc:
-            self._failed(job, token, target, exc, time.monotonic() - t0, started)
+            self._failed(job, token, target, exc, started)
             return
         except Exception:
             log.exception("provider %s raised an unexpected error", entry.name)
             err = Unavailable("the provider adapter failed unexpectedly")
-            self._failed(job, token, target, err, time.monotonic() - t0, started)
+            self._failed(job, token, target, err, started)
             return
         finally:
             with self._lock:
@@ -349,8 +350,6 @@ class JobRunner:
     def _metadata(
         self, job: Job, generation: Generation, request: ImageRequest
     ) -> list[tuple[str, str]]:
-        import json
-
         params = generation.parameters
         text = a1111_parameters(
             prompt=request.prompt,
@@ -401,7 +400,7 @@ class JobRunner:
                 )
             except DomainError as exc:
                 err = Unavailable(f"the provider's output could not be stored: {exc.message}")
-                self._failed(job, token, target, err, 0.0, started)
+                self._failed(job, token, target, err, started)
                 return
             prepared.append((generation, asset, data, thumb))
         now = self.clock.now()
@@ -503,7 +502,6 @@ class JobRunner:
         token: str,
         target: dict[str, Any],
         error: ProviderError,
-        elapsed: float,
         started: Any,
     ) -> None:
         now = self.clock.now()
@@ -555,7 +553,6 @@ class JobRunner:
         )
         if self.queue is not None and updated.status is JobStatus.PENDING:
             self.queue.enqueue([job.id], delay=decision.delay)
-        del elapsed
 
     def _attempt(
         self,

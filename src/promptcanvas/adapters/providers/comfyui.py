@@ -29,6 +29,7 @@ from promptcanvas.adapters.providers.selfhosted import (
     Deadline,
     build_client,
     error_body,
+    image_models,
     json_body,
     media_type,
     raise_for_status,
@@ -90,18 +91,8 @@ class ComfyUIProvider(ImageModel):
             deterministic=bool(config.deterministic),
             params=("scheduler",) if "scheduler" in takes else (),
         )
-        self._models = [
-            ModelInfo(
-                name=name,
-                kind="image",
-                versions=tuple(model.versions),
-                default_version=model.default_version,
-                image=caps,
-                description=f"{name} through {self.workflow.source} on {where(config)}",
-            )
-            for name, model in config.models.items()
-            if model.kind == "image"
-        ]
+        origin = f"{self.workflow.source} on {where(config)}"
+        self._models = image_models(config, caps, lambda name: f"{name} through {origin}")
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -28,6 +28,7 @@ import httpx
 from promptcanvas.adapters.providers.selfhosted import (
     build_client,
     error_body,
+    image_models,
     json_body,
     media_type,
     raise_for_status,
@@ -70,18 +71,8 @@ class SdWebUIProvider(ImageModel):
             deterministic=bool(config.deterministic),
             params=PARAMS,
         )
-        self._models = [
-            ModelInfo(
-                name=name,
-                kind="image",
-                versions=tuple(model.versions),
-                default_version=model.default_version,
-                image=caps,
-                description=f"checkpoint {name} on {where(config)}",
-            )
-            for name, model in config.models.items()
-            if model.kind == "image"
-        ]
+        host = where(config)
+        self._models = image_models(config, caps, lambda name: f"checkpoint {name} on {host}")
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -12,12 +12,13 @@ import base64
 import email.utils
 import json
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from promptcanvas.ports.providers.base import ImageCapabilities, ModelInfo
 from promptcanvas.ports.providers.errors import InvalidRequest, RateLimited, Timeout, Unavailable
 from promptcanvas.settings import ProviderConfig
 
@@ -58,6 +59,24 @@ def build_client(config: ProviderConfig, transport: httpx.BaseTransport | None) 
         auth=ConfigAuth(config) if has_key else None,
         follow_redirects=False,
     )
+
+
+def image_models(
+    config: ProviderConfig, caps: ImageCapabilities, describe: Callable[[str], str]
+) -> list[ModelInfo]:
+    """One ModelInfo per configured image model, all with the same capabilities."""
+    return [
+        ModelInfo(
+            name=name,
+            kind="image",
+            versions=tuple(model.versions),
+            default_version=model.default_version,
+            image=caps,
+            description=describe(name),
+        )
+        for name, model in config.models.items()
+        if model.kind == "image"
+    ]
 
 
 def where(config: ProviderConfig) -> str:
