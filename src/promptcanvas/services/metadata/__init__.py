@@ -1,0 +1,1 @@
+"""Reading and writing other tools' generation metadata (AUTOMATIC1111, ComfyUI, NovelAI, ...)."""
