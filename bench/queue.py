@@ -22,21 +22,15 @@ from __future__ import annotations
 import argparse
 import io
 import itertools
-import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import sqlalchemy as sa
 from PIL import Image
@@ -49,7 +43,6 @@ from promptcanvas.ports.providers.fake import FakeImageModel
 from promptcanvas.services.generate import GenerationRequest
 from promptcanvas.services.providers import ProviderEntry
 from promptcanvas.settings import ProviderConfig, Settings
-from tests.fakes.sdwebui_server import CHECKPOINTS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -258,121 +251,6 @@ def embedded(args: argparse.Namespace) -> None:
             c.close()
 
 
-class Child:
-    """A subprocess with its output in a log file, stopped with SIGTERM (then SIGKILL)."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.log = log
-        with log.open("wb") as out:
-            self.proc = subprocess.Popen(argv, env=env, cwd=REPO, stdout=out, stderr=out)
-
-    def wait_for(self, ready: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not ready():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not start:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1.0).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def celery(args: argparse.Namespace) -> None:
-    """Celery workers in separate processes on PostgreSQL and Redis."""
-    import redis
-
-    admin = sa.create_engine(
-        args.postgres_url.replace("postgresql://", "postgresql+psycopg://", 1),
-        isolation_level="AUTOCOMMIT",
-    )
-    name = f"pc_bench_queue_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    database_url = args.postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    broker = redis.Redis.from_url(args.redis_url)
-    broker.flushdb()  # a dedicated db index: no tasks or limits left from an earlier run
-    with tempfile.TemporaryDirectory(prefix="pc-queue-bench-") as tmp, ExitStack() as stack:
-        stack.callback(lambda: _drop(admin, name))
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PROMPTCANVAS_")}
-        fake = Child(
-            [sys.executable, "-m", "tests.fakes.sdwebui_server", "--port", str(port)],
-            env,
-            Path(tmp) / "sdwebui.log",
-        )
-        stack.callback(fake.stop)
-        url = f"http://127.0.0.1:{port}"
-        fake.wait_for(lambda: answers(f"{url}/sdapi/v1/samplers"), "the fake SD web UI")
-        httpx.post(f"{url}/_fake/config", json={"delay_seconds": args.latency}).raise_for_status()
-        provider = {
-            "name": "sdwebui",
-            "adapter": "sdwebui",
-            "base_url": url,
-            "concurrency": args.concurrency,
-            "timeout_seconds": 30,
-            "models": {CHECKPOINTS[0]: {}},
-        }
-        env.update(
-            PROMPTCANVAS_DATA_DIR=tmp,
-            PROMPTCANVAS_DATABASE_URL=database_url,
-            PROMPTCANVAS_STORAGE_URL=f"file://{tmp}/files",
-            PROMPTCANVAS_QUEUE="celery",
-            PROMPTCANVAS_BROKER_URL=args.redis_url,
-            PROMPTCANVAS_PROVIDERS=json.dumps([provider]),
-        )
-        os.environ.update(env)
-        c = bootstrap(Settings())  # migrates before any worker connects
-        stack.callback(c.close)
-        owner = c.users.add_user("bench").id
-        started = None
-        if args.preload:
-            took = submit_all(c, owner, args.jobs, "sdwebui", CHECKPOINTS[0])
-        for i in range(args.workers):
-            argv = [sys.executable, "-m", "promptcanvas", "worker", "--celery"]
-            argv += ["--concurrency", str(args.worker_concurrency), "--name", f"bench{i}@%h"]
-            worker = Child(argv, env, Path(tmp) / f"worker{i}.log")
-            stack.callback(worker.stop)
-            worker.wait_for(lambda w=worker: " ready." in w.log.read_text(), f"worker {i}")
-        print(
-            f"celery: {args.workers} workers x {args.worker_concurrency} threads, PostgreSQL, "
-            f"Redis, fake SD web UI {args.latency * 1000:.0f} ms x {args.concurrency} slots, "
-            f"{os.cpu_count()} cores"
-        )
-        if not args.preload:
-            started = c.clock.now()
-            took = submit_all(c, owner, args.jobs, "sdwebui", CHECKPOINTS[0])
-        wait_done(c, args.jobs, timeout=args.jobs / 10 + 120)
-        summary(c, args, started, took)
-
-
-def _drop(admin: sa.Engine, name: str) -> None:
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def main() -> None:
     """Run one mode and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -387,12 +265,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="celery worker processes")
     parser.add_argument("--worker-concurrency", type=int, default=4)
     parser.add_argument(
+        "--provider",
+        choices=("inproc", "sdwebui"),
+        default="inproc",
+        help="celery: the 200 ms model inside each worker, or the fake SD web UI over HTTP",
+    )
+    parser.add_argument(
         "--preload", action="store_true", help="submit every job before the workers start"
     )
     args = parser.parse_args()
     if args.mode == "embedded":
         embedded(args)
     else:
+        from bench.queue_celery import celery
+
         celery(args)
 
 

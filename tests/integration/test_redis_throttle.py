@@ -144,3 +144,34 @@ def test_renewing_keeps_a_slot_past_its_ttl(pair: tuple[Throttle, Throttle]) -> 
     a.release(held)
     assert a.renew(held, 0.6) is False
     take(b)
+
+
+def test_a_waiter_gets_a_released_slot_at_once_not_at_its_next_poll(
+    pair: tuple[Throttle, Throttle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Waits long enough that only a hand-over (not the wait running out) explains an early return.
+    import promptcanvas.adapters.throttle.memory as memory
+    import promptcanvas.adapters.throttle.redis as redis_throttle
+
+    monkeypatch.setattr(redis_throttle, "SLOT_WAIT", 20.0)
+    monkeypatch.setattr(memory, "SLOT_WAIT", 20.0)
+    a, b = pair
+    held = take(a)
+    answered: list[tuple[float, Permit | float]] = []
+
+    def wait_for_slot() -> None:
+        start = time.monotonic()
+        got = b.acquire(KEY, concurrency=1, per_minute=None, ttl=30)
+        answered.append((time.monotonic() - start, got))
+
+    waiter = threading.Thread(target=wait_for_slot)
+    waiter.start()
+    time.sleep(0.3)
+    assert not answered, "the waiter should be waiting for a slot"
+    a.release(held)
+    waiter.join(timeout=15)
+    assert answered, "a release must wake the waiter"
+    took, got = answered[0]
+    assert took < 10, "a release must wake the waiter before its wait runs out"
+    assert isinstance(got, Permit), "the woken waiter takes the freed slot"
+    b.release(got)

@@ -163,6 +163,10 @@ class JobRepository(abc.ABC):
         """Put RUNNING jobs whose worker is known dead back to PENDING at once."""
 
     @abc.abstractmethod
+    def runnable_count(self, now: datetime) -> int:
+        """How many jobs could be claimed now: due PENDING ones and RUNNING ones whose lease expired."""
+
+    @abc.abstractmethod
     def stale(self, now: datetime, *, older_than: datetime, limit: int) -> list[str]:
         """Ids of runnable jobs nobody has claimed: due before `older_than`, or lease expired."""
 

@@ -143,12 +143,23 @@ class JobRunner:
                 self.queue.enqueue(dead)
         return released
 
-    def redeliver(self, older_than_seconds: float = 15.0, limit: int = 500) -> int:
-        """Re-send runnable jobs nobody claimed (lost deliveries, expired leases)."""
+    def redeliver(
+        self, older_than_seconds: float = 15.0, limit: int = 500, *, waiting: int = 0
+    ) -> int:
+        """Re-send runnable jobs nobody claimed (lost deliveries, expired leases).
+
+        `waiting` is how many deliveries the broker still holds: while there is such a backlog
+        only the shortfall (runnable jobs the backlog cannot account for) is re-sent, oldest
+        first, so a long queue is not filled with duplicates of messages still in it.
+        """
         if self.queue is None:
             return 0
         now = self.clock.now()
         with self.uow(write=False) as uow:
+            if waiting > 0:
+                limit = min(limit, uow.jobs.runnable_count(now) - waiting)
+                if limit <= 0:
+                    return 0
             ids = uow.jobs.stale(
                 now, older_than=now - timedelta(seconds=older_than_seconds), limit=limit
             )

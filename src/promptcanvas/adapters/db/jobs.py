@@ -278,6 +278,21 @@ class SqlJobRepository(ports.JobRepository):
         )
         return int(result.rowcount)
 
+    def runnable_count(self, now: datetime) -> int:
+        """Due PENDING jobs plus RUNNING jobs whose lease expired."""
+        return int(
+            self.conn.execute(
+                sa.select(sa.func.count()).where(
+                    sa.or_(
+                        sa.and_(
+                            jobs.c.status == JobStatus.PENDING.value, jobs.c.run_after <= now
+                        ),
+                        sa.and_(jobs.c.status == JobStatus.RUNNING.value, jobs.c.lease_until < now),
+                    )
+                )
+            ).scalar_one()
+        )
+
     def stale(self, now: datetime, *, older_than: datetime, limit: int) -> list[str]:
         """Runnable jobs that have waited since before `older_than`."""
         rows = self.conn.execute(

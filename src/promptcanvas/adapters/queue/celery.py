@@ -13,12 +13,15 @@ import logging
 import queue as stdlib_queue
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery, signals
 
 from promptcanvas.ports.jobs import JobQueue
 from promptcanvas.settings import Settings
+
+if TYPE_CHECKING:
+    from promptcanvas.bootstrap import Container
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +29,9 @@ TASK = "promptcanvas.run_job"
 QUEUE = "promptcanvas"
 SWEEP_SECONDS = 5.0
 # A due job nobody has claimed is re-sent after this long when the broker queue is empty (its
-# message is lost: a killed worker had taken it, or it was never published), or after
-# REDELIVER_BUSY_SECONDS while a backlog waits in the broker (its message is most likely
-# still queued there, and re-sending a backlog only fills the queue with duplicates).
+# message is lost: a killed worker had taken it, or it was never published). While a backlog
+# waits in the broker, its messages most likely include the job's, so only the shortfall
+# between runnable jobs and waiting messages is re-sent, for jobs due REDELIVER_BUSY_SECONDS.
 REDELIVER_IDLE_SECONDS = 3.0
 REDELIVER_BUSY_SECONDS = 15.0
 
@@ -105,11 +108,20 @@ def waiting(app: Celery) -> int:
         return int(connection.default_channel.queue_declare(queue=QUEUE).message_count)
 
 
-def run_worker(settings: Settings, *, concurrency: int, name: str | None = None) -> None:
-    """Run a Celery worker (thread pool) in this process until it is stopped."""
+def run_worker(
+    settings: Settings,
+    *,
+    concurrency: int,
+    name: str | None = None,
+    container: Container | None = None,
+) -> None:
+    """Run a Celery worker (thread pool) in this process until it is stopped.
+
+    `container` is built from `settings` unless given (benchmarks pass one with a fake model).
+    """
     from promptcanvas.bootstrap import bootstrap
 
-    container = bootstrap(settings)
+    container = container or bootstrap(settings)
     app = container.queue.app if isinstance(container.queue, CeleryQueue) else make_celery(settings)
     stop = threading.Event()
 
@@ -121,9 +133,10 @@ def run_worker(settings: Settings, *, concurrency: int, name: str | None = None)
         while not stop.wait(SWEEP_SECONDS):
             try:
                 container.runner.recover()
-                idle = waiting(app) == 0
+                backlog = waiting(app)
                 container.runner.redeliver(
-                    REDELIVER_IDLE_SECONDS if idle else REDELIVER_BUSY_SECONDS
+                    REDELIVER_BUSY_SECONDS if backlog else REDELIVER_IDLE_SECONDS,
+                    waiting=backlog,
                 )
             except Exception:
                 log.exception("job table sweep failed")

@@ -3,6 +3,9 @@
 One Lua script checks and takes both limits atomically, using Redis's own clock so machines
 with skewed clocks still agree: a sorted set of call times for the rate window, and a sorted
 set of held slots scored by expiry (a crashed worker's slot lapses after `ttl`).
+
+A caller that finds every slot taken waits on a list that `release` pushes to (BLPOP), so a
+freed slot is handed over within a round trip instead of at the next poll.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ if per_minute > 0 and redis.call('ZCARD', calls) >= per_minute then
   return tostring(math.max(0.01, tonumber(oldest[2]) + window - now))
 end
 if redis.call('ZCARD', slots) >= concurrency then
-  return '0.02'
+  return 'full'
 end
 redis.call('ZADD', slots, now + ttl, token)
 redis.call('ZADD', calls, now, token)
@@ -47,6 +50,19 @@ return 1
 """
 
 
+_RELEASE = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('LPUSH', KEYS[2], '1')
+  redis.call('LTRIM', KEYS[2], 0, 63)
+  redis.call('EXPIRE', KEYS[2], 60)
+end
+return 1
+"""
+# How long a caller waits for a freed slot before asking again (a crashed holder's slot is
+# never released, only lapses, so waiters must look again now and then).
+SLOT_WAIT = 0.25
+
+
 class RedisThrottle(Throttle):
     """Limits shared across processes and machines."""
 
@@ -57,6 +73,7 @@ class RedisThrottle(Throttle):
         self.prefix = prefix
         self._acquire = self.client.register_script(_ACQUIRE)
         self._renew = self.client.register_script(_RENEW)
+        self._release = self.client.register_script(_RELEASE)
 
     def acquire(
         self, key: str, *, concurrency: int, per_minute: int | None, ttl: float
@@ -65,11 +82,16 @@ class RedisThrottle(Throttle):
         token = secrets.token_hex(8)
         keys = [f"{self.prefix}{key}:calls", f"{self.prefix}{key}:slots"]
         args: list[str | float] = [concurrency, per_minute or 0, ttl, token, RATE_WINDOW_SECONDS]
-        answer = self._acquire(keys=keys, args=args)
-        text = answer.decode() if isinstance(answer, bytes) else str(answer)
-        if text == "ok":
-            return Permit(key, token)
-        return float(text)
+        for wait in (True, False):
+            answer = self._acquire(keys=keys, args=args)
+            text = answer.decode() if isinstance(answer, bytes) else str(answer)
+            if text == "ok":
+                return Permit(key, token)
+            if text != "full":
+                return float(text)
+            if wait:  # only a slot is missing: wait for a release, then try once more
+                self.client.blpop([f"{self.prefix}{key}:freed"], timeout=SLOT_WAIT)
+        return 0.0
 
     def renew(self, permit: Permit, ttl: float) -> bool:
         """Push the slot's expiry to `ttl` seconds from now, unless it was taken back."""
@@ -78,4 +100,5 @@ class RedisThrottle(Throttle):
 
     def release(self, permit: Permit) -> None:
         """Free the slot (the call stays counted in its window)."""
-        self.client.zrem(f"{self.prefix}{permit.key}:slots", permit.token)
+        keys = [f"{self.prefix}{permit.key}:slots", f"{self.prefix}{permit.key}:freed"]
+        self._release(keys=keys, args=[permit.token])
