@@ -164,7 +164,7 @@ class JobRepository(abc.ABC):
 
     @abc.abstractmethod
     def runnable_count(self, now: datetime) -> int:
-        """How many jobs could be claimed now: due PENDING ones and RUNNING ones whose lease expired."""
+        """How many jobs could be claimed now: due PENDING, or RUNNING with an expired lease."""
 
     @abc.abstractmethod
     def stale(self, now: datetime, *, older_than: datetime, limit: int) -> list[str]:

@@ -284,9 +284,7 @@ class SqlJobRepository(ports.JobRepository):
             self.conn.execute(
                 sa.select(sa.func.count()).where(
                     sa.or_(
-                        sa.and_(
-                            jobs.c.status == JobStatus.PENDING.value, jobs.c.run_after <= now
-                        ),
+                        sa.and_(jobs.c.status == JobStatus.PENDING.value, jobs.c.run_after <= now),
                         sa.and_(jobs.c.status == JobStatus.RUNNING.value, jobs.c.lease_until < now),
                     )
                 )
