@@ -18,6 +18,7 @@ from promptcanvas.bootstrap import Container
 from promptcanvas.entrypoints.cli.accounts import keys_app, users_app
 from promptcanvas.entrypoints.cli.batches import app as batches_app
 from promptcanvas.entrypoints.cli.common import console, container, err_console, print_json
+from promptcanvas.entrypoints.cli.export import export
 from promptcanvas.entrypoints.cli.inspect import inspect_files
 from promptcanvas.entrypoints.cli.jobs import generate, jobs_app, worker
 from promptcanvas.entrypoints.cli.prompts import app as prompts_app
@@ -37,6 +38,7 @@ app.add_typer(batches_app, name="batch")
 app.add_typer(jobs_app, name="jobs")
 app.command()(generate)
 app.command()(worker)
+app.command()(export)
 app.command("inspect")(inspect_files)
 
 

@@ -1,11 +1,12 @@
-"""/api/v1/assets: upload (content-addressed), metadata, content and thumbnail downloads."""
+"""/api/v1/assets: upload (content-addressed), metadata, content and thumbnail downloads, and
+downloads with generation metadata embedded (converted or resized on request)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, BinaryIO
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from promptcanvas.domain.assets import MEDIA_EXTENSIONS
@@ -13,6 +14,7 @@ from promptcanvas.domain.errors import InvalidInput
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
 from promptcanvas.entrypoints.api.schemas import AssetPublic, AssetUploaded, ErrorPublic
 from promptcanvas.services.assets import parse_parameters
+from promptcanvas.services.downloads import prepare_download
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
 ERRORS: dict[int | str, dict[str, object]] = {
@@ -134,3 +136,34 @@ def asset_thumbnail(
 ) -> Response:
     """A WebP thumbnail, EXIF orientation applied."""
     return _download(request, c, user.id, asset_id, thumbnail=True)
+
+
+@router.get(
+    "/{asset_id}/download",
+    responses={
+        200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}},
+        415: {"model": ErrorPublic},
+        503: {"model": ErrorPublic},
+        **ERRORS,
+    },
+    response_class=Response,
+)
+def download_asset(
+    asset_id: str,
+    user: CurrentUser,
+    c: ContainerDep,
+    format: Annotated[
+        str | None, Query(max_length=40, description="png, jpeg or webp (default: as stored)")
+    ] = None,
+    max_size: Annotated[
+        int | None, Query(description="Longest side in pixels; never enlarges")
+    ] = None,
+) -> Response:
+    """The file with its generation metadata embedded, converted and resized on request."""
+    found = prepare_download(c.assets, user.id, asset_id, fmt=format, max_size=max_size)
+    headers = {
+        "Content-Disposition": found.content_disposition,
+        "Cache-Control": "private, no-cache",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(found.data, media_type=found.media_type, headers=headers)
