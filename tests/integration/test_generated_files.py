@@ -1,6 +1,7 @@
 """Files the offline `local` provider makes, through the API and the CLI, read back by other
-tools: Pillow opens them and sd-parsers (the reader of A1111-style metadata) finds the prompt,
-negative prompt, seed and model. No provider is configured and nothing leaves the machine.
+tools: Pillow opens them, and sd-parsers (the reader of A1111-style metadata) and our own reader
+find the prompt, negative prompt, seed and model. No provider is configured and nothing leaves
+the machine.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sd_parsers import ParserManager
 from sd_parsers.data import PromptInfo
 
 from promptcanvas.bootstrap import Container
+from promptcanvas.services.metadata import a1111
+from promptcanvas.services.metadata.reader import read_metadata
 from tests.cli import Cli
 from tests.conftest import Api
 
@@ -74,6 +77,22 @@ def check_file(data: bytes, text: str, negative: str, generation: dict[str, Any]
     assert (record["prompt"], record["negative_prompt"], record["seed"]) == (text, negative, 7)
     target = (record["provider"], record["model"], record["model_version"])
     assert target == ("local", "sketch", "2")
+    check_our_reader(data, text, negative, generation)
+
+
+def check_our_reader(data: bytes, text: str, negative: str, generation: dict[str, Any]) -> None:
+    """Our own reader finds the full record, and the same settings in the A1111 text alone."""
+    found = read_metadata(data)
+    assert found.generator == "PromptCanvas"
+    assert (found.prompt, found.negative_prompt, found.seed) == (text, negative, 7)
+    assert (found.model, found.extra["model_version"]) == ("sketch", "2")
+    assert found.extra["generation_id"] == generation["id"]
+    assert set(found.raw) >= {"parameters", "promptcanvas"}
+    alone = a1111.parse_parameters(found.raw["parameters"])
+    assert alone.generator == "PromptCanvas"
+    assert (alone.prompt, alone.negative_prompt) == (text, negative)
+    assert (alone.seed, alone.model, alone.width, alone.height) == (7, "sketch", 512, 512)
+    assert alone.extra["Model version"] == "2" and alone.extra["Provider"] == "local"
 
 
 @pytest.mark.parametrize(("text", "negative"), PROMPTS)

@@ -284,6 +284,8 @@ def _generator(extra: dict[str, Any]) -> str:
         return "Civitai"
     if version.startswith("ComfyUI"):
         return "ComfyUI"
+    if version == "PromptCanvas":  # our own outputs, read from their A1111 text alone
+        return "PromptCanvas"
     if _REFORGE.match(version):
         return "reForge"
     if _FORGE.match(version):
