@@ -78,6 +78,22 @@ def test_put_replaces_an_existing_object(storage: Storage) -> None:
     assert storage.read("a/k.bin") == b"the second, longer"
 
 
+def test_put_many_stores_every_object_in_a_fresh_store(storage: Storage) -> None:
+    items = [(f"blobs/{i:02x}/{i:02x}/obj{i}", bytes([i]) * (i + 1)) for i in range(40)]
+    items.append(("blobs/00/00/obj0", b"\x00"))  # the same object twice in one batch
+    storage.put_many(items)
+    for key, data in items:
+        with storage.open(key) as stream:
+            assert stream.read() == data
+    assert sorted(o.key for o in storage.list("blobs/")) == sorted({k for k, _ in items})
+
+
+def test_put_many_rejects_a_bad_key(storage: Storage) -> None:
+    with pytest.raises(ValueError):
+        storage.put_many([("good/key", b"a"), ("../escape", b"b")])
+    assert not storage.exists("good/key"), "nothing of a rejected batch is stored"
+
+
 def test_exists_follows_put_and_delete(storage: Storage) -> None:
     assert not storage.exists("x/y.txt")
     storage.put("x/y.txt", b"y")

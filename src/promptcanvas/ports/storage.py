@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO
@@ -55,6 +55,17 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def put(self, key: str, data: bytes) -> None:
         """Store data under key atomically."""
+
+    def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+        """Store several objects, each atomically; all are durable when this returns.
+
+        Stores that can flush many writes at once (the local one) override this. A bad key
+        anywhere raises ValueError before anything is stored.
+        """
+        for key, _ in items:
+            validate_key(key)
+        for key, data in items:
+            self.put(key, data)
 
     @abc.abstractmethod
     def open(self, key: str) -> BinaryIO:

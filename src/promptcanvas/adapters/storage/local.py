@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import os
 import stat
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -24,6 +25,9 @@ from promptcanvas.ports.storage import (
 # Temp files live under the root so that os.replace never crosses a filesystem.
 _TMP = ".tmp"
 _MISSING = (FileNotFoundError, NotADirectoryError)
+# Linux's syncfs(2) flushes one filesystem: a batch of writes made durable with one call
+# instead of two fsyncs per file. Elsewhere put_many falls back to one put per object.
+_SYNCFS = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None) if os.name == "posix" else None
 
 
 class LocalStorage(Storage):
@@ -58,6 +62,35 @@ class LocalStorage(Storage):
             _fsync_dir(path.parent)
         except OSError as exc:
             raise self._error(f"cannot store {key!r}", exc) from exc
+
+    def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+        """Write every object into place, then make them all durable with one syncfs.
+
+        Each object still appears atomically (written aside, then renamed). Until the flush
+        returns, a power cut may leave some of them empty or missing; callers record the
+        objects (commit) only after this returns, and a later put rewrites an object whose
+        size is wrong.
+        """
+        if _SYNCFS is None or len(items) < 2:
+            super().put_many(items)
+            return
+        paths = [(self._path(key), data) for key, data in items]
+        try:
+            _make_dirs(self._tmp, sync=False)
+            for path, data in paths:
+                if _refresh(path, len(data)):
+                    continue
+                _make_dirs(path.parent, sync=False)
+                temp = self._tmp / f"{uuid.uuid4().hex}.part"
+                _write_unsynced(temp, data)
+                try:
+                    os.replace(temp, path)
+                except Exception:
+                    _unlink_quietly(temp)
+                    raise
+            _syncfs(self._root)
+        except OSError as exc:
+            raise self._error(f"cannot store {len(items)} objects", exc) from exc
 
     def open(self, key: str) -> BinaryIO:
         """Open the object for reading."""
@@ -223,8 +256,32 @@ def _write_synced(path: Path, data: bytes) -> None:
         raise
 
 
-def _make_dirs(directory: Path) -> None:
-    """Create missing parents, syncing each new entry so a crash cannot lose a directory."""
+def _write_unsynced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+    except Exception:
+        _unlink_quietly(path)
+        raise
+
+
+def _syncfs(root: Path) -> None:
+    assert _SYNCFS is not None
+    fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        if _SYNCFS(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code))
+    finally:
+        os.close(fd)
+
+
+def _make_dirs(directory: Path, *, sync: bool = True) -> None:
+    """Create missing parents, syncing each new entry so a crash cannot lose a directory.
+
+    With sync=False the caller flushes the whole filesystem afterwards instead.
+    """
     missing: list[Path] = []
     while not directory.is_dir():
         missing.append(directory)
@@ -234,7 +291,8 @@ def _make_dirs(directory: Path) -> None:
             new.mkdir()
         except FileExistsError:
             continue  # a concurrent put made it; if it is a file the rename reports that
-        _fsync_dir(new.parent)
+        if sync:
+            _fsync_dir(new.parent)
 
 
 def _fsync_dir(directory: Path) -> None:
