@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from promptcanvas.adapters.db import migrate
+from promptcanvas.adapters.db.embeddings import SqlEmbeddingStore
 from promptcanvas.adapters.db.engine import Database, create_database
+from promptcanvas.adapters.db.imports import SqlImportUnitOfWork
+from promptcanvas.adapters.db.text_cache import SqlTextCacheStore
 from promptcanvas.adapters.db.uow import SqlUnitOfWork
+from promptcanvas.adapters.embedders import LazyEmbedder, build_embedder
 from promptcanvas.adapters.queue.embedded import EmbeddedQueue, WorkerPool
 from promptcanvas.adapters.storage import open_storage
 from promptcanvas.adapters.throttle.memory import MemoryThrottle
+from promptcanvas.adapters.vectors.memory import InProcessIndex
 from promptcanvas.domain.jobs import RetryPolicy
 from promptcanvas.ports.clock import Clock
+from promptcanvas.ports.imports import ImportUnitOfWork
 from promptcanvas.ports.jobs import JobQueue, Throttle
 from promptcanvas.ports.providers import ProviderBase
 from promptcanvas.ports.repositories import UnitOfWork
@@ -20,11 +27,18 @@ from promptcanvas.services.assets import AssetService
 from promptcanvas.services.batches import BatchService
 from promptcanvas.services.compare import CompareService
 from promptcanvas.services.generate import GenerationService
+from promptcanvas.services.import_jobs import ImportJobs
+from promptcanvas.services.import_scan import ZipLimits
+from promptcanvas.services.importing import ImportService
 from promptcanvas.services.library import Library
 from promptcanvas.services.maintenance import Maintenance
 from promptcanvas.services.projects import ProjectService
 from promptcanvas.services.providers import ProviderEntry, ProviderRegistry
+from promptcanvas.services.recommend import Recommender
 from promptcanvas.services.runner import JobRunner
+from promptcanvas.services.semantic import SemanticSearch
+from promptcanvas.services.semantic_index import SemanticIndexer
+from promptcanvas.services.text_cache import TextCache
 from promptcanvas.services.users import UserService
 from promptcanvas.settings import ProviderConfig, Settings
 
@@ -49,6 +63,12 @@ class Container:
     generations: GenerationService
     batches: BatchService  # batch re-runs (services/batches.py)
     compare: CompareService  # side-by-side figures and grids (services/compare.py)
+    importer: ImportService  # folder and zip imports (services/importing.py)
+    imports: ImportJobs  # imports through the API, as jobs (services/import_jobs.py)
+    indexer: SemanticIndexer  # embedding jobs and the vector index (services/semantic_index.py)
+    semantic: SemanticSearch  # semantic/hybrid search, similar work (services/semantic.py)
+    recommender: Recommender  # past prompts for a new request (services/recommend.py)
+    text_cache: TextCache  # exact + semantic cache for text-model calls (services/text_cache.py)
 
     def worker_pool(self, threads: int | None = None) -> WorkerPool:
         """In-process workers over the job table (embedded mode); call start() on it."""
@@ -58,8 +78,16 @@ class Container:
         return WorkerPool(self.runner, self.queue, threads=count)
 
     def close(self) -> None:
-        """Stop background threads and release database connections."""
+        """Stop background threads, close provider connections, release database connections."""
         self.runner.stop()
+        self.indexer.stop()
+        for entry in self.registry.entries.values():
+            close = getattr(entry.adapter, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # one adapter failing to close must not keep the rest open
+                    logging.getLogger(__name__).exception("closing provider %s failed", entry.name)
         self.db.dispose()
 
 
@@ -159,9 +187,51 @@ def bootstrap(
         queue=queue,
     )
     library = Library(uow, clock)
+
+    def import_uow(*, write: bool = True) -> ImportUnitOfWork:
+        return SqlImportUnitOfWork(db, write=write)
+
+    importer = ImportService(
+        import_uow,
+        storage,
+        clock,
+        max_pixels=settings.max_image_pixels,
+        max_file_bytes=settings.import_max_file_bytes,
+        thumb_size=settings.thumbnail_size,
+        processes=settings.import_processes,
+    )
+    imports = ImportJobs(
+        import_uow,
+        importer,
+        storage,
+        queue,
+        clock,
+        roots=list(settings.import_roots),
+        zip_limits=ZipLimits(
+            max_members=settings.import_zip_max_members,
+            max_total_bytes=settings.import_zip_max_bytes,
+            max_file_bytes=settings.import_max_file_bytes,
+        ),
+    )
+    runner.kinds[imports.kind] = imports.run_job
     generations = GenerationService(
         uow, registry, queue, clock, max_attempts=settings.job_max_attempts, assets=assets
     )
+    embeddings = SqlEmbeddingStore(db)
+    indexer = SemanticIndexer(
+        uow,
+        embeddings,
+        LazyEmbedder(lambda: build_embedder(settings)),
+        queue,
+        clock,
+        make_index=lambda dim: InProcessIndex(
+            dim, exact_limit=settings.vector_exact_limit, quantisation=settings.vector_quantisation
+        ),
+        sync_seconds=settings.semantic_sync_seconds,
+        background=settings.semantic_background,
+    )
+    runner.kinds[indexer.kind] = indexer.run_job
+    semantic = SemanticSearch(uow, library, embeddings, indexer)
     return Container(
         settings=settings,
         db=db,
@@ -186,4 +256,17 @@ def bootstrap(
             uow, clock, library=library, generations=generations, assets=assets, queue=queue
         ),
         compare=CompareService(uow, assets),
+        importer=importer,
+        imports=imports,
+        indexer=indexer,
+        semantic=semantic,
+        recommender=Recommender(uow, semantic),
+        text_cache=TextCache(
+            SqlTextCacheStore(db),
+            indexer.embedder,
+            clock,
+            threshold=settings.semantic_cache_threshold,
+            ttl_seconds=settings.semantic_cache_ttl_seconds,
+            max_candidates=settings.semantic_cache_candidates,
+        ),
     )

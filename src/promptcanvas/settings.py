@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class ModelConfig(BaseModel):
@@ -99,6 +99,51 @@ class Settings(BaseSettings):
     retry_max_seconds: float = Field(default=60.0, ge=0)
     broker_url: str | None = None  # Celery broker (redis://...)
     redis_url: str | None = None  # shared rate limits; defaults to broker_url
+
+    # Imports. `import_roots`: server folders POST /api/v1/imports may read ({"path": ...});
+    # empty (the default) disables path imports. A JSON list, or paths separated by os.pathsep.
+    import_roots: Annotated[list[Path], NoDecode] = []
+    import_max_file_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    import_zip_max_members: int = Field(default=50_000, ge=1)
+    import_zip_max_bytes: int = Field(default=8 * 1024**3, ge=1)  # unpacked total
+    import_processes: int = Field(default=0, ge=0, le=64)  # thumbnail workers; 0: one per CPU
+    import_watch_seconds: float = Field(default=1.0, gt=0)  # --watch polling interval
+    import_settle_seconds: float = Field(default=2.0, ge=0)  # unchanged this long: written
+
+    # Semantic search. `embedder`: "static" (the shipped model2vec model: offline, no torch),
+    # "minilm" (the [minilm] extra, needs torch) or "openai" (any OpenAI-compatible
+    # /embeddings endpoint at embedder_base_url, key read from the env var it names).
+    embedder: Literal["static", "minilm", "openai"] = "static"
+    embedder_model: str | None = None
+    embedder_base_url: str | None = None
+    embedder_api_key_env: str | None = None
+    embedder_dim: int | None = Field(default=None, ge=8, le=8192)
+    embedder_timeout_seconds: float = Field(default=30.0, gt=0)
+    # An owner with more vectors than this is searched through a usearch HNSW graph over
+    # quantised vectors (approximate, ~1 ms at 1M); below it exactly, in float32.
+    vector_exact_limit: int = Field(default=20_000, ge=0)
+    vector_quantisation: Literal["f32", "f16", "i8"] = "f16"
+    semantic_sync_seconds: float = Field(default=2.0, gt=0)  # queue jobs, follow other writers
+    # Start that sync thread on the first semantic query (off: call indexer.tick() yourself).
+    semantic_background: bool = True
+
+    # Semantic cache of text-model answers (prompt writing and the like; never images or
+    # video): an exact match first, then the most similar earlier request if the cosine
+    # similarity of their unit vectors is at least the threshold. Scoped by owner, provider,
+    # model, version and parameters. A TTL of 0 turns the cache off.
+    semantic_cache_threshold: float = Field(default=0.90, ge=0.5, le=1.0)
+    semantic_cache_ttl_seconds: float = Field(default=7 * 24 * 3600, ge=0)
+    semantic_cache_candidates: int = Field(default=5000, ge=1, le=100_000)  # compared per call
+
+    @field_validator("import_roots", mode="before")
+    @classmethod
+    def _import_roots(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.split(os.pathsep) if part.strip()]
+        return value
 
     @field_validator("providers", mode="before")
     @classmethod

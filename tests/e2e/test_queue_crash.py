@@ -76,12 +76,12 @@ def submit(url: str, key: str, bodies: list[dict[str, Any]], threads: int = 8) -
 
 
 def job_counts(url: str) -> dict[str, int]:
-    """Jobs by state from /metrics (one cheap query, any number of jobs)."""
+    """Generation jobs by state from /metrics (one cheap query, any number of jobs)."""
     text = httpx.get(f"{url}/metrics", timeout=30.0).text
     counts = {}
     for line in text.splitlines():
-        if line.startswith('promptcanvas_jobs{state="'):
-            state = line.split('"')[1]
+        if line.startswith('promptcanvas_jobs{kind="generate",state="'):
+            state = line.split('"')[3]
             counts[state] = int(line.rsplit(" ", 1)[1])
     return counts
 

@@ -334,7 +334,7 @@ def test_metrics_count_jobs_errors_and_cost(container: Container, alice: Api) ->
     submit(alice, text="one")
     drain(container)
     text = alice.client.get("/metrics").text
-    assert 'promptcanvas_jobs{state="SUCCESS"} 1' in text
+    assert 'promptcanvas_jobs{kind="generate",state="SUCCESS"} 1' in text
     assert "promptcanvas_queue_depth 0" in text
     assert 'promptcanvas_provider_errors_total{provider="fake",kind="unavailable"} 1' in text
     assert 'promptcanvas_generations_total{provider="fake",model="toy"} 1' in text

@@ -201,7 +201,7 @@ def expected_from_a1111(record: GenerationMetadata) -> GenerationMetadata:
         "Provider": record.extra["provider"],
     }
     return GenerationMetadata(
-        generator="AUTOMATIC1111",
+        generator="PromptCanvas",  # the text ends "Version: PromptCanvas"
         prompt=record.prompt,
         negative_prompt=record.negative_prompt or None,
         seed=record.seed,

@@ -70,7 +70,7 @@ DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0
 class QueueStats:
     """Deployment-wide figures for /metrics, read from the tables (every worker's work)."""
 
-    jobs_by_status: dict[str, int]
+    jobs_by_status: dict[tuple[str, str], int]  # (kind, status) -> jobs
     queue_depth: int
     # (provider, outcome) -> (count, sum of seconds, cumulative counts per DURATION_BUCKETS)
     attempts: dict[tuple[str, str], tuple[int, float, tuple[int, ...]]]

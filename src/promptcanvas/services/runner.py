@@ -92,6 +92,8 @@ class JobRunner:
         self._lock = threading.Lock()
         self._keeper: threading.Thread | None = None
         self._stop = threading.Event()
+        # Other job kinds ("import"): handler(job, claim token, progress) settles the job itself.
+        self.kinds: dict[str, Callable[[Job, str, Callable[[float], None]], None]] = {}
 
     # -- claiming -------------------------------------------------------------------------
 
@@ -237,6 +239,9 @@ class JobRunner:
     def _execute(self, job: Job) -> None:
         token = self._held[job.id][0]
         try:
+            if job.kind in self.kinds:
+                self.kinds[job.kind](job, token, self._progress(job.id))
+                return
             if job.kind != "generate":
                 self._finish(job, token, JobStatus.FAILURE, error=f"unknown job kind {job.kind}")
                 return

@@ -60,6 +60,10 @@ def _seconds_between(
     return sa.cast(sa.extract("epoch", end - start), sa.Float)
 
 
+# Jobs the library runs for itself (embedding prompts for search): not in a user's job list.
+HOUSEKEEPING_KINDS = ("embed",)
+
+
 class SqlJobRepository(ports.JobRepository):
     """Jobs on SQLite or PostgreSQL."""
 
@@ -230,8 +234,9 @@ class SqlJobRepository(ports.JobRepository):
         before: tuple[datetime, str] | None = None,
         limit: int = 50,
     ) -> list[Job]:
-        """The owner's jobs, newest first."""
+        """The owner's jobs, newest first (housekeeping kinds such as embedding left out)."""
         stmt = sa.select(jobs).where(jobs.c.owner_id == owner_id)
+        stmt = stmt.where(jobs.c.kind.not_in(HOUSEKEEPING_KINDS))
         if status is not None:
             stmt = stmt.where(jobs.c.status == status.value)
         if batch_id is not None:
@@ -399,8 +404,10 @@ class SqlJobRepository(ports.JobRepository):
 
     def stats(self, now: datetime) -> ports.QueueStats:
         """Aggregates for /metrics in four grouped queries."""
-        query = sa.select(jobs.c.status, sa.func.count()).group_by(jobs.c.status)
-        by_status: dict[str, int] = {s: int(n) for s, n in self.conn.execute(query)}
+        query = sa.select(jobs.c.kind, jobs.c.status, sa.func.count()).group_by(
+            jobs.c.kind, jobs.c.status
+        )
+        by_status = {(k, s): int(n) for k, s, n in self.conn.execute(query)}
         depth = self.conn.execute(
             sa.select(sa.func.count()).where(
                 jobs.c.status == JobStatus.PENDING.value, jobs.c.run_after <= now

@@ -246,6 +246,27 @@ batches = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Every file an import looked at, keyed by owner and a hash of its source path (incremental
+# re-runs skip unchanged files; the row is written with the file's generation, so a crash
+# never leaves a file half-imported). Mirrors migration 0003.
+import_files = sa.Table(
+    "import_files",
+    metadata,
+    sa.Column("owner_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("path_key", sa.String(64), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("state", sa.String(12), nullable=False),  # imported | duplicate | failed
+    sa.Column("reason", sa.String(200)),
+    sa.Column("asset_id", ID),
+    sa.Column("generation_id", ID),
+    sa.Column("run_id", ID, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("owner_id", "path_key", name="pk_import_files"),
+)
+
 # Tables in dependency order: used by backup/restore and by test cleanup.
 ALL_TABLES = [
     users,
@@ -261,4 +282,45 @@ ALL_TABLES = [
     jobs,
     job_attempts,
     batches,
+    import_files,
 ]
+
+# Semantic layer (migration 0004). Derived data, rebuilt from prompts: not in ALL_TABLES, so
+# backups leave it out (a restore re-queues every prompt through the insert trigger) and
+# PostgreSQL test cleanup empties it through the cascade from `prompts`.
+prompt_embeddings = sa.Table(
+    "prompt_embeddings",
+    metadata,
+    sa.Column(
+        "prompt_pk",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        sa.ForeignKey("prompts.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("identity", sa.String(200), nullable=False),  # the embedder's identity
+    sa.Column("owner_id", ID, nullable=False),
+    sa.Column("dim", sa.Integer, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),  # float16, little-endian
+    sa.Column("text_hash", sa.String(32), nullable=False),  # of the text it was made from
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("prompt_pk", "identity", name="pk_prompt_embeddings"),
+)
+
+# Prompts to (re-)embed, filled by triggers on prompts (insert, change of text).
+embedding_queue = sa.Table(
+    "embedding_queue",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column(
+        "prompt_pk",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        sa.ForeignKey("prompts.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("owner_id", ID, nullable=False),
+)

@@ -17,10 +17,13 @@ from promptcanvas.entrypoints.api.routes import (
     assets,
     batches,
     generations,
+    imports,
     labels,
     meta,
     metrics,
     prompts,
+    recommendations,
+    similar,
 )
 from promptcanvas.entrypoints.web import pages
 
@@ -122,10 +125,13 @@ def create_app(container: Container, *, workers: bool = False) -> Any:
     errors.install(app)
     app.include_router(meta.router)
     app.include_router(prompts.router)
+    app.include_router(similar.router)
+    app.include_router(recommendations.router)
     app.include_router(assets.router)
     app.include_router(labels.router)
     app.include_router(generations.router)
     app.include_router(batches.router)
+    app.include_router(imports.router)
     app.include_router(metrics.router)
     app.include_router(pages.router)
     return BodyLimit(app, container.settings.max_upload_bytes + _SLACK)

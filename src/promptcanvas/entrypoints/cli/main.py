@@ -19,6 +19,7 @@ from promptcanvas.entrypoints.cli.accounts import keys_app, users_app
 from promptcanvas.entrypoints.cli.batches import app as batches_app
 from promptcanvas.entrypoints.cli.common import console, container, err_console, print_json
 from promptcanvas.entrypoints.cli.export import export
+from promptcanvas.entrypoints.cli.imports import import_folder
 from promptcanvas.entrypoints.cli.inspect import inspect_files
 from promptcanvas.entrypoints.cli.jobs import generate, jobs_app, worker
 from promptcanvas.entrypoints.cli.prompts import app as prompts_app
@@ -39,6 +40,7 @@ app.add_typer(jobs_app, name="jobs")
 app.command()(generate)
 app.command()(worker)
 app.command()(export)
+app.command("import")(import_folder)
 app.command("inspect")(inspect_files)
 
 
@@ -72,6 +74,15 @@ def _sweep_later(c: Container) -> None:
     threading.Thread(target=run, name="orphan-sweep", daemon=True).start()
 
 
+def _warm_up_semantic(c: Container) -> None:
+    """Index prompts for semantic search and load the Korean analyser before the first query."""
+    from promptcanvas.services import translate
+
+    if c.indexer.background:
+        c.indexer.start()
+    threading.Thread(target=translate.warm_up, name="korean-warm-up", daemon=True).start()
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
@@ -103,6 +114,7 @@ def serve(
     typer.echo(f"  {settings.base_url}/auth/login?token={token}")
     console.print(f"API docs: {settings.base_url}/docs")
     _sweep_later(c)
+    _warm_up_semantic(c)
     logging.getLogger("uvicorn.access").addFilter(_RedactTokens())
     try:
         embedded = settings.queue == "embedded"

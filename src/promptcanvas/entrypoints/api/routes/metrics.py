@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from promptcanvas.domain.jobs import JobStatus
 from promptcanvas.entrypoints.api.deps import ContainerDep
 from promptcanvas.ports.jobs import DURATION_BUCKETS, QueueStats
+from promptcanvas.services.text_cache import CacheStats
 
 router = APIRouter(tags=["meta"])
 
@@ -20,12 +21,14 @@ def _label(value: str) -> str:
 def render(stats: QueueStats) -> str:
     """The exposition text for one snapshot."""
     out = [
-        "# HELP promptcanvas_jobs Jobs by state.",
+        "# HELP promptcanvas_jobs Jobs by kind (generate, import, embed) and state.",
         "# TYPE promptcanvas_jobs gauge",
     ]
-    for state in JobStatus:
-        count = stats.jobs_by_status.get(state.value, 0)
-        out.append(f'promptcanvas_jobs{{state="{state.value}"}} {count}')
+    kinds = sorted({"generate", *(kind for kind, _ in stats.jobs_by_status)})
+    for kind in kinds:
+        for state in JobStatus:
+            count = stats.jobs_by_status.get((kind, state.value), 0)
+            out.append(f'promptcanvas_jobs{{kind="{_label(kind)}",state="{state.value}"}} {count}')
     out += [
         "# HELP promptcanvas_queue_depth Jobs waiting and due to run.",
         "# TYPE promptcanvas_queue_depth gauge",
@@ -65,8 +68,33 @@ def render(stats: QueueStats) -> str:
     return "\n".join(out) + "\n"
 
 
+def render_text_cache(stats: CacheStats) -> str:
+    """The semantic cache's counters (services/text_cache.py)."""
+    out = [
+        "# HELP promptcanvas_text_cache_requests_total Text-model calls by cache outcome.",
+        "# TYPE promptcanvas_text_cache_requests_total counter",
+    ]
+    for result, count in (
+        ("exact_hit", stats.exact_hits),
+        ("semantic_hit", stats.semantic_hits),
+        ("miss", stats.misses),
+        ("bypass", stats.bypassed),
+    ):
+        out.append(f'promptcanvas_text_cache_requests_total{{result="{result}"}} {count}')
+    out += [
+        "# HELP promptcanvas_text_cache_stores_total Answers stored in the text cache.",
+        "# TYPE promptcanvas_text_cache_stores_total counter",
+        f"promptcanvas_text_cache_stores_total {stats.stores}",
+        "# HELP promptcanvas_text_cache_errors_total Cache failures (the model still answered).",
+        "# TYPE promptcanvas_text_cache_errors_total counter",
+        f"promptcanvas_text_cache_errors_total {stats.errors}",
+    ]
+    return "\n".join(out) + "\n"
+
+
 @router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(c: ContainerDep) -> PlainTextResponse:
     """Jobs by state, queue depth, provider call durations and errors, cost."""
     stats = await run_in_threadpool(c.generations.stats)
-    return PlainTextResponse(render(stats), media_type="text/plain; version=0.0.4")
+    text = render(stats) + render_text_cache(c.text_cache.stats())
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

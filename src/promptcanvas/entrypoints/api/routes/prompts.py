@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
+from promptcanvas.entrypoints.api.routes.similar import semantic_page
 from promptcanvas.entrypoints.api.schemas import (
     ErrorPublic,
     GenerationPublic,
@@ -65,8 +66,31 @@ def list_prompts(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     trashed: bool = False,
+    mode: Annotated[
+        Literal["keyword", "semantic", "hybrid"],
+        Query(description="How q matches: words, meaning (embeddings), or both fused"),
+    ] = "keyword",
 ) -> PromptsPublic:
-    """List or search prompts; `next_cursor` fetches the next page."""
+    """List or search prompts; `next_cursor` fetches the next page (keyword mode)."""
+    if mode != "keyword" and q is not None and q.strip():
+        found = semantic_page(
+            c,
+            user.id,
+            q,
+            mode,
+            limit=limit,
+            cursor=cursor,
+            tags=tag[:20],
+            category=category,
+            project=project,
+            model=model,
+            starred=starred,
+            since=_utc(since),
+            until=_utc(until),
+            trashed=trashed,
+            sort=sort,
+        )
+        return PromptsPublic(data=[PromptPublic.of(p) for p in found], next_cursor=None)
     result = c.library.search(
         user.id,
         SearchRequest(
