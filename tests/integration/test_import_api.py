@@ -244,3 +244,17 @@ def test_a_root_removed_before_the_job_runs_fails_the_job_cleanly(
     assert done["status"] == "FAILURE"
     assert "outside the folders" in done["error"]
     assert alice.search() == []
+
+
+def test_an_import_job_that_crashes_unexpectedly_ends_failed_not_stuck_running(
+    container: Container, alice: Api
+) -> None:
+    def crash(*_: Any) -> None:
+        raise RuntimeError("a bug in the import handler")
+
+    container.runner.kinds["import"] = crash
+    queued = post_zip(alice, fixture_zip()).json()
+    done = finish(container, alice, queued["id"])
+    assert done["status"] == "FAILURE"
+    job = alice.get(f"/api/v1/jobs/{queued['id']}").json()
+    assert (job["status"], job["error"]) == ("FAILURE", "internal error")

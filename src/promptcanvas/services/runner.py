@@ -250,7 +250,10 @@ class JobRunner:
             # A bug or an outage outside the provider (database, storage): retry by policy.
             log.exception("job %s failed unexpectedly", job.id)
             try:
-                self._failed(job, token, _target(job), Unavailable("internal error"), None)
+                if job.kind != "generate":  # other kinds settle themselves; this one could not
+                    self._finish(job, token, JobStatus.FAILURE, error="internal error")
+                else:
+                    self._failed(job, token, _target(job), Unavailable("internal error"), None)
             except Exception:
                 log.exception("could not record the failure of job %s", job.id)
         finally:
