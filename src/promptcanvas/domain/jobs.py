@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -57,6 +57,40 @@ class Job:
     finished_at: datetime | None = None
     updated_at: datetime | None = None
     generation_ids: list[str] = field(default_factory=list)
+
+    def ended(
+        self,
+        status: JobStatus,
+        now: datetime,
+        *,
+        error: str | None = None,
+        error_kind: str | None = None,
+        result: dict[str, Any] | None = None,
+    ) -> Job:
+        """This job in its final state, its last attempt counted (for kinds that settle alone)."""
+        return replace(
+            self,
+            status=status,
+            attempts=self.attempts + 1,
+            result=result,
+            error=error,
+            error_kind=None if error is None else error_kind,
+            progress=1.0 if status is JobStatus.SUCCESS else self.progress,
+            finished_at=now,
+            updated_at=now,
+        )
+
+    def retried(self, now: datetime, delay_seconds: float, error: str) -> Job:
+        """PENDING again after a failed attempt (counted), due `delay_seconds` from now."""
+        return replace(
+            self,
+            status=JobStatus.PENDING,
+            attempts=self.attempts + 1,
+            error=error,
+            error_kind="unavailable",
+            run_after=now + timedelta(seconds=delay_seconds),
+            updated_at=now,
+        )
 
 
 @dataclass(frozen=True)

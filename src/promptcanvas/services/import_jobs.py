@@ -13,8 +13,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -250,15 +249,7 @@ class ImportJobs:
         if attempts < job.max_attempts:
             delay = RETRY_SECONDS * attempts
             now = self.clock.now()
-            later = replace(
-                job,
-                status=JobStatus.PENDING,
-                attempts=attempts,
-                error=message,
-                error_kind="unavailable",
-                run_after=now + timedelta(seconds=delay),
-                updated_at=now,
-            )
+            later = job.retried(now, delay, message)
             with self.uow() as uow:
                 if uow.jobs.finish(later, token):
                     uow.commit()
@@ -275,18 +266,7 @@ class ImportJobs:
         error: str | None = None,
         result: dict[str, Any] | None = None,
     ) -> None:
-        now = self.clock.now()
-        done = replace(
-            job,
-            status=status,
-            attempts=job.attempts + 1,
-            result=result,
-            error=error,
-            error_kind=None if error is None else "import",
-            progress=1.0 if status is JobStatus.SUCCESS else job.progress,
-            finished_at=now,
-            updated_at=now,
-        )
+        done = job.ended(status, self.clock.now(), error=error, error_kind="import", result=result)
         with self.uow() as uow:
             if uow.jobs.finish(done, token):
                 uow.commit()

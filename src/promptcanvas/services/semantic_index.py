@@ -15,7 +15,6 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -241,15 +240,7 @@ class SemanticIndexer:
             return
         now = self.clock.now()
         delay = RETRY_SECONDS * attempts
-        later = replace(
-            job,
-            status=JobStatus.PENDING,
-            attempts=attempts,
-            error=message,
-            error_kind="unavailable",
-            run_after=now + timedelta(seconds=delay),
-            updated_at=now,
-        )
+        later = job.retried(now, delay, message)
         with self.uow() as uow:
             if uow.jobs.finish(later, token):
                 uow.commit()
@@ -264,17 +255,8 @@ class SemanticIndexer:
         error: str | None = None,
         result: dict[str, Any] | None = None,
     ) -> None:
-        now = self.clock.now()
-        done = replace(
-            job,
-            status=status,
-            attempts=job.attempts + 1,
-            result=result,
-            error=error,
-            error_kind=None if error is None else "embedding",
-            progress=1.0 if status is JobStatus.SUCCESS else job.progress,
-            finished_at=now,
-            updated_at=now,
+        done = job.ended(
+            status, self.clock.now(), error=error, error_kind="embedding", result=result
         )
         with self.uow() as uow:
             if uow.jobs.finish(done, token):
