@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from promptcanvas.adapters.db.engine import WRITE_OPTION, Database
+from promptcanvas.adapters.db.engine import Database
 from promptcanvas.adapters.db.repositories import _PROMPT_COLUMNS, _prompt
 from promptcanvas.adapters.db.tables import (
     assets,
@@ -52,20 +52,8 @@ class SqlEmbeddingStore(EmbeddingStore):
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @contextmanager
-    def _tx(self, *, write: bool = False) -> Iterator[sa.Connection]:
-        lock = self.db.write_lock if write else None
-        if lock is not None:
-            lock.acquire()
-        try:
-            with self.db.engine.connect() as conn:
-                if write:
-                    conn = conn.execution_options(**{WRITE_OPTION: True})
-                with conn.begin():
-                    yield conn
-        finally:
-            if lock is not None:
-                lock.release()
+    def _tx(self, *, write: bool = False) -> AbstractContextManager[sa.Connection]:
+        return self.db.transaction(write=write)
 
     def queued_owners(self) -> list[str]:
         """Owners with prompts waiting to be embedded."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,22 @@ class Database:
         self.write_lock: threading.RLock | None = (
             threading.RLock() if self.kind == "sqlite" else None
         )
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        """One short transaction outside a unit of work (committed on a clean exit)."""
+        lock = self.write_lock if write else None
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self.engine.connect() as conn:
+                if write:
+                    conn = conn.execution_options(**{WRITE_OPTION: True})
+                with conn.begin():
+                    yield conn
+        finally:
+            if lock is not None:
+                lock.release()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from promptcanvas.adapters.db.engine import WRITE_OPTION, Database
+from promptcanvas.adapters.db.engine import Database
 from promptcanvas.adapters.db.tables import ID, UTCDateTime, metadata
 from promptcanvas.ports.text_cache import CacheEntry, TextCacheStore
 
@@ -60,20 +59,8 @@ class SqlTextCacheStore(TextCacheStore):
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    @contextmanager
-    def _tx(self, *, write: bool = False) -> Iterator[sa.Connection]:
-        lock = self.db.write_lock if write else None
-        if lock is not None:
-            lock.acquire()
-        try:
-            with self.db.engine.connect() as conn:
-                if write:
-                    conn = conn.execution_options(**{WRITE_OPTION: True})
-                with conn.begin():
-                    yield conn
-        finally:
-            if lock is not None:
-                lock.release()
+    def _tx(self, *, write: bool = False) -> AbstractContextManager[sa.Connection]:
+        return self.db.transaction(write=write)
 
     def exact(self, owner_id: str, scope: str, key: str, now: datetime) -> CacheEntry | None:
         """The live entry with this key."""

@@ -198,7 +198,7 @@ def dump(meta: GenerationMetadata) -> dict[str, Any]:
 def to_json_text(obj: Mapping[str, Any]) -> str:
     """Our JSON as text: UTF-8 friendly, with what XML or UTF-8 cannot carry escaped."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    # Lone surrogates cannot be encoded as UTF-8; \\uXXXX escapes bring them back exactly.
+    # Lone surrogates cannot be encoded as UTF-8; \\u escapes bring them back exactly.
     return _NOT_XML.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
