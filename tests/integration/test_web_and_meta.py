@@ -78,3 +78,31 @@ def test_login_link_expires(container: Container, client: TestClient) -> None:
     clock.advance(container.settings.login_link_ttl_seconds + 1)
     r = client.get("/auth/login", params={"token": token}, follow_redirects=False)
     assert r.status_code == 401
+
+
+def test_browser_session_calls_the_api_only_with_its_csrf_token(
+    container: Container, client: TestClient
+) -> None:
+    from promptcanvas.domain.users import csrf_token
+
+    container.users.add_user("fay")
+    token = container.users.create_login_token("fay")
+    client.get("/auth/login", params={"token": token}, follow_redirects=False)
+    session = client.cookies.get("pc_session")
+    assert session
+    assert client.get("/api/v1/prompts").status_code == 200  # reading needs no token
+    refused = client.post("/api/v1/prompts", json={"text": "a fox"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    wrong = client.post("/api/v1/prompts", json={"text": "a fox"}, headers={"X-CSRF-Token": "x"})
+    assert wrong.status_code == 403
+    assert client.get("/api/v1/prompts").json()["data"] == []  # nothing was created
+    ok = client.post(
+        "/api/v1/prompts", json={"text": "a fox"}, headers={"X-CSRF-Token": csrf_token(session)}
+    )
+    assert ok.status_code == 201
+    # logout without the form's token is refused and the session stays alive
+    assert client.post("/auth/logout", data={"csrf": "nope"}).status_code == 403
+    assert client.get("/api/v1/prompts").status_code == 200
+    out = client.post("/auth/logout", data={"csrf": csrf_token(session)}, follow_redirects=False)
+    assert out.status_code == 303
+    assert client.get("/api/v1/prompts").status_code == 401

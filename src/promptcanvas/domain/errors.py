@@ -58,6 +58,12 @@ class Unauthenticated(DomainError):
     code = "unauthenticated"
 
 
+class Forbidden(DomainError):
+    """Valid credentials, refused request (e.g. a browser request without its CSRF token)."""
+
+    code = "forbidden"
+
+
 class StorageUnavailable(DomainError):
     """The file store cannot be written or read right now."""
 

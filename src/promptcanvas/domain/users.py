@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -56,3 +57,14 @@ def hash_secret(secret: str) -> str:
 def new_secret(prefix: str = "") -> str:
     """A URL-safe secret with 256 bits of entropy."""
     return prefix + secrets.token_urlsafe(32)
+
+
+def csrf_token(session: str) -> str:
+    """The CSRF token of a browser session: derived from its secret, so it needs no storage and
+    a page on another origin (which cannot read the HttpOnly cookie) cannot compute it."""
+    return hmac.new(session.encode(), b"promptcanvas-csrf", hashlib.sha256).hexdigest()
+
+
+def csrf_matches(session: str, token: str) -> bool:
+    """Whether a submitted CSRF token belongs to the session (constant-time)."""
+    return hmac.compare_digest(csrf_token(session), token)

@@ -173,6 +173,7 @@ generations = sa.Table(
     sa.Column("revised_prompt", sa.Text),
     sa.Column("usage", sa.JSON),
     sa.Column("finished_at", UTCDateTime),
+    sa.Column("trashed_at", UTCDateTime),  # hidden from the gallery; restorable (0006)
 )
 
 generation_assets = sa.Table(
@@ -267,6 +268,33 @@ import_files = sa.Table(
     sa.PrimaryKeyConstraint("owner_id", "path_key", name="pk_import_files"),
 )
 
+# Portfolios (migration 0006): ordered outputs with captions, shared at /p/{share_token}.
+portfolios = sa.Table(
+    "portfolios",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("owner_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("project_id", ID, sa.ForeignKey("projects.id", ondelete="SET NULL")),
+    sa.Column("cover_asset_id", ID),
+    sa.Column("share_token", sa.String(64), unique=True),  # null while not published
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+portfolio_items = sa.Table(
+    "portfolio_items",
+    metadata,
+    sa.Column(
+        "portfolio_id", ID, sa.ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("asset_id", ID, sa.ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("generation_id", ID, sa.ForeignKey("generations.id", ondelete="SET NULL")),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("caption", sa.Text, nullable=False, server_default=""),
+)
+
 # Tables in dependency order: used by backup/restore and by test cleanup.
 ALL_TABLES = [
     users,
@@ -283,6 +311,8 @@ ALL_TABLES = [
     job_attempts,
     batches,
     import_files,
+    portfolios,
+    portfolio_items,
 ]
 
 # Semantic layer (migration 0004). Derived data, rebuilt from prompts: not in ALL_TABLES, so

@@ -14,6 +14,7 @@ from promptcanvas import __version__
 from promptcanvas.bootstrap import Container
 from promptcanvas.entrypoints.api import errors
 from promptcanvas.entrypoints.api.routes import (
+    account,
     assets,
     batches,
     generations,
@@ -21,11 +22,20 @@ from promptcanvas.entrypoints.api.routes import (
     labels,
     meta,
     metrics,
+    outputs,
+    portfolios,
     prompts,
     recommendations,
     similar,
 )
-from promptcanvas.entrypoints.web import pages
+from promptcanvas.entrypoints.web import (
+    gallery,
+    jobs_pages,
+    pages,
+    portfolio_pages,
+    prompt_pages,
+    settings_pages,
+)
 
 _SLACK = 1024 * 1024  # room for multipart headers and form fields around the file
 
@@ -132,6 +142,11 @@ def create_app(container: Container, *, workers: bool = False) -> Any:
     app.include_router(generations.router)
     app.include_router(batches.router)
     app.include_router(imports.router)
+    app.include_router(outputs.router)
+    app.include_router(portfolios.router)
+    app.include_router(account.router)
     app.include_router(metrics.router)
-    app.include_router(pages.router)
+    pages.install(app)
+    for web in (pages, gallery, prompt_pages, jobs_pages, portfolio_pages, settings_pages):
+        app.include_router(web.router)
     return BodyLimit(app, container.settings.max_upload_bytes + _SLACK)

@@ -24,6 +24,7 @@ STATUS = {
     errors.TooLarge: 413,
     errors.UnsupportedMedia: 415,
     errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
     errors.StorageUnavailable: 503,
 }
 

@@ -1,0 +1,5 @@
+"""Strings of the gallery pages."""
+
+EN: dict[str, str] = {}
+
+KO: dict[str, str] = {}

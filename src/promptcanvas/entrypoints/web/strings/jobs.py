@@ -1,0 +1,5 @@
+"""Strings of the jobs pages."""
+
+EN: dict[str, str] = {}
+
+KO: dict[str, str] = {}

@@ -1,0 +1,5 @@
+"""Strings of the portfolio pages."""
+
+EN: dict[str, str] = {}
+
+KO: dict[str, str] = {}
