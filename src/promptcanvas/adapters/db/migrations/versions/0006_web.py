@@ -1,5 +1,5 @@
-"""Portfolios (ordered outputs with captions, shared by an unguessable token) and the trash
-flag on generations, for the web UI.
+"""Portfolios (ordered outputs with captions, shared by an unguessable token), the trash
+flag on generations and an index for the live jobs stream, for the web UI.
 
 Revision ID: 0006
 Revises: 0005
@@ -52,9 +52,12 @@ def upgrade() -> None:
     op.create_index("ix_portfolio_items_order", "portfolio_items", ["portfolio_id", "position"])
     with op.batch_alter_table("generations") as batch:
         batch.add_column(sa.Column("trashed_at", UTCDateTime))
+    # The live jobs page asks "what changed since the last tick" for one owner.
+    op.create_index("ix_jobs_owner_updated", "jobs", ["owner_id", "updated_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_jobs_owner_updated", "jobs")
     with op.batch_alter_table("generations") as batch:
         batch.drop_column("trashed_at")
     op.drop_index("ix_portfolio_items_order", "portfolio_items")
