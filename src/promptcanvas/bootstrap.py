@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from promptcanvas.adapters.db import migrate
 from promptcanvas.adapters.db.embeddings import SqlEmbeddingStore
 from promptcanvas.adapters.db.engine import Database, create_database
+from promptcanvas.adapters.db.gallery import SqlOutputStore
 from promptcanvas.adapters.db.imports import SqlImportUnitOfWork
 from promptcanvas.adapters.db.text_cache import SqlTextCacheStore
 from promptcanvas.adapters.db.uow import SqlUnitOfWork
@@ -26,12 +27,14 @@ from promptcanvas.ports.storage import Storage
 from promptcanvas.services.assets import AssetService
 from promptcanvas.services.batches import BatchService
 from promptcanvas.services.compare import CompareService
+from promptcanvas.services.gallery import Gallery
 from promptcanvas.services.generate import GenerationService
 from promptcanvas.services.import_jobs import ImportJobs
 from promptcanvas.services.import_scan import ZipLimits
 from promptcanvas.services.importing import ImportService
 from promptcanvas.services.library import Library
 from promptcanvas.services.maintenance import Maintenance
+from promptcanvas.services.portfolios import PortfolioService
 from promptcanvas.services.projects import ProjectService
 from promptcanvas.services.providers import ProviderEntry, ProviderRegistry
 from promptcanvas.services.recommend import Recommender
@@ -69,6 +72,8 @@ class Container:
     semantic: SemanticSearch  # semantic/hybrid search, similar work (services/semantic.py)
     recommender: Recommender  # past prompts for a new request (services/recommend.py)
     text_cache: TextCache  # exact + semantic cache for text-model calls (services/text_cache.py)
+    gallery: Gallery  # outputs listing and batch actions for the web UI (services/gallery.py)
+    portfolios: PortfolioService  # portfolios, share links, HTML zips (services/portfolios.py)
 
     def worker_pool(self, threads: int | None = None) -> WorkerPool:
         """In-process workers over the job table (embedded mode); call start() on it."""
@@ -261,6 +266,7 @@ def bootstrap(
         indexer=indexer,
         semantic=semantic,
         recommender=Recommender(uow, semantic),
+        gallery=Gallery(SqlOutputStore(db), semantic, uow, clock),
         text_cache=TextCache(
             SqlTextCacheStore(db),
             indexer.embedder,
@@ -268,5 +274,12 @@ def bootstrap(
             threshold=settings.semantic_cache_threshold,
             ttl_seconds=settings.semantic_cache_ttl_seconds,
             max_candidates=settings.semantic_cache_candidates,
+        ),
+        portfolios=PortfolioService(
+            uow,
+            clock,
+            assets,
+            base_url=settings.base_url,
+            export_max_bytes=settings.portfolio_export_max_bytes,
         ),
     )

@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     login_link_ttl_seconds: int = Field(default=900, ge=10)
     session_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     orphan_grace_seconds: int = Field(default=3600, ge=0)
+    portfolio_export_max_bytes: int = Field(default=1024**3, ge=1)  # a portfolio's HTML zip
     sqlite_busy_timeout_seconds: float = Field(default=30.0, gt=0)
 
     # Providers: a JSON list of ProviderConfig objects, inline or in a file. The offline

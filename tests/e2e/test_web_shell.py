@@ -17,6 +17,7 @@ def test_sign_in_by_link_switch_language_and_sign_out(web: Web) -> None:
 
     page = web.page()
     assert page.get_by_role("link", name="Gallery").is_visible()
+    shot(page, "shell-empty-gallery", full_page=False)
     page.get_by_role("link", name="한국어").click()
     page.wait_for_url("**/?lang=ko")
     assert page.get_by_role("link", name="갤러리").is_visible()
@@ -48,3 +49,18 @@ def test_old_login_link_is_refused(web: Web) -> None:
     response = second.goto(link)
     assert response is not None and response.status == 401
     assert "invalid" in second.inner_text("[role=alert]")
+
+
+def test_write_a_new_prompt_from_the_gallery(web: Web) -> None:
+    page = web.page()
+    page.get_by_role("link", name="New prompt").first.click()
+    page.wait_for_url("**/prompts/new")
+    page.get_by_role("button", name="Save prompt").click()
+    assert page.locator("#np-error").inner_text() == "Write the prompt first."
+    page.locator("#np-text").fill("a paper boat on a rainy street, 비 오는 날")
+    page.locator("#np-tags").fill("rain, boat")
+    page.get_by_role("button", name="Save prompt").click()
+    page.wait_for_url(lambda url: "/prompts/" in url and not url.endswith("/new"))
+    assert "a paper boat on a rainy street" in page.locator("#pp-text").inner_text()
+    assert page.get_by_role("button", name="Generate").is_visible()
+    shot(page, "new-prompt-saved", full_page=False)

@@ -69,3 +69,4 @@ class Generation:
     revised_prompt: str | None = None
     usage: dict[str, Any] | None = None
     finished_at: datetime | None = None
+    trashed_at: datetime | None = None  # hidden from the gallery until restored (0006)

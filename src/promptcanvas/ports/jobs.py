@@ -110,8 +110,15 @@ class JobRepository(abc.ABC):
         """
 
     @abc.abstractmethod
-    def heartbeat(self, job_id: str, token: str, lease_until: datetime, progress: float) -> bool:
-        """Extend the lease and record progress; False if the claim was lost."""
+    def heartbeat(
+        self,
+        job_id: str,
+        token: str,
+        lease_until: datetime,
+        progress: float,
+        now: datetime | None = None,
+    ) -> bool:
+        """Extend the lease, record progress (at `now`, if given); False if the claim was lost."""
 
     @abc.abstractmethod
     def finish(self, job: Job, token: str) -> bool:
@@ -147,6 +154,13 @@ class JobRepository(abc.ABC):
         limit: int = 50,
     ) -> list[Job]:
         """The owner's jobs, newest first, keyset-paged by (created_at, id)."""
+
+    @abc.abstractmethod
+    def updated_since(self, owner_id: str, after: tuple[datetime, str], limit: int) -> list[Job]:
+        """The owner's jobs whose (updated_at, id) comes after `after`, in that order.
+
+        Housekeeping kinds are left out, as in `find`. The live jobs stream reads this each tick.
+        """
 
     @abc.abstractmethod
     def counts(

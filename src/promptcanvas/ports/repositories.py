@@ -13,6 +13,7 @@ from promptcanvas.domain.prompts import Prompt
 from promptcanvas.domain.text import QueryTerm
 from promptcanvas.domain.users import ApiKey, User
 from promptcanvas.ports.jobs import JobRepository
+from promptcanvas.ports.portfolios import PortfolioRepository
 
 Sort = Literal["relevance", "newest", "oldest"]
 
@@ -204,6 +205,10 @@ class UserRepository(abc.ABC):
         """The user of a live (unrevoked) key with this hash."""
 
     @abc.abstractmethod
+    def touch_key(self, secret_hash: str, now: datetime) -> None:
+        """Record that the key with this hash was used now."""
+
+    @abc.abstractmethod
     def keys(self, user_id: str) -> list[ApiKey]:
         """A user's keys, newest first."""
 
@@ -248,6 +253,7 @@ class UnitOfWork(abc.ABC):
     projects: ProjectRepository
     users: UserRepository
     jobs: JobRepository
+    portfolios: PortfolioRepository
 
     @abc.abstractmethod
     def __enter__(self) -> Self:

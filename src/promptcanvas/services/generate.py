@@ -474,6 +474,11 @@ class GenerationService:
             next_cursor = encode_cursor({"c": last.created_at.isoformat(), "i": last.id}, filters)
         return found, next_cursor
 
+    def jobs_changed(self, owner_id: str, after: tuple[datetime, str], limit: int) -> list[Job]:
+        """The owner's jobs changed after an (updated_at, id) mark, oldest change first."""
+        with self.uow(write=False) as uow:
+            return uow.jobs.updated_since(owner_id, after, limit)
+
     def stats(self) -> QueueStats:
         """Deployment-wide job figures for monitoring."""
         with self.uow(write=False) as uow:

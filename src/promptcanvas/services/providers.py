@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +92,27 @@ class ProviderRegistry:
             adapter.validate_image(request)
         except InvalidRequest as exc:
             raise InvalidInput(exc.message, {"field": "params"}) from None
+
+    def health(self, timeout: float) -> dict[str, str | None]:
+        """Each provider's health (None: it answers; else why not), all checked at once.
+
+        Takes about `timeout` seconds at most, whatever the providers do.
+        """
+        pool = ThreadPoolExecutor(max_workers=max(1, len(self.entries)))
+        try:
+            checks = {n: pool.submit(e.adapter.health, timeout) for n, e in self.entries.items()}
+            wait(list(checks.values()), timeout=timeout + 0.5)
+            out: dict[str, str | None] = {}
+            for name, check in checks.items():
+                if not check.done():
+                    out[name] = f"no answer within {timeout:g} s"
+                elif check.exception() is not None:
+                    out[name] = f"the check failed ({type(check.exception()).__name__})"
+                else:
+                    out[name] = check.result()
+            return out
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)  # a stuck check ends on its own
 
     def describe(self) -> list[dict[str, Any]]:
         """Public description of providers and models (no URLs, no keys)."""

@@ -203,7 +203,8 @@ class JobRunner:
                     continue
                 try:
                     with self.uow() as uow:
-                        uow.jobs.heartbeat(job_id, token, self.clock.now() + self.lease, progress)
+                        stamp = self.clock.now()
+                        uow.jobs.heartbeat(job_id, token, stamp + self.lease, progress, stamp)
                         uow.commit()
                     written[job_id] = (progress, now)
                 except Exception:  # a missed heartbeat is retried; the lease has slack

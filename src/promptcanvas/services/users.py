@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from promptcanvas.domain.errors import Conflict, NotFound, Unauthenticated
+from promptcanvas.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from promptcanvas.domain.ids import is_valid_id, new_id
 from promptcanvas.domain.users import (
     KEY_PREFIX,
@@ -18,7 +20,9 @@ from promptcanvas.domain.users import (
 from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.repositories import UowFactory
 
+log = logging.getLogger(__name__)
 ADMIN = "admin"
+KEY_TOUCH_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class UserService:
         self.clock = clock
         self.login_ttl = login_ttl
         self.session_ttl = session_ttl
+        self._touched: dict[str, float] = {}  # key hash -> when its last use was written
 
     def add_user(self, name: str, *, is_admin: bool = False) -> User:
         """Create a user; names are unique."""
@@ -76,11 +81,20 @@ class UserService:
 
     def create_key(self, user_name: str, label: str | None = None) -> NewKey:
         """A new API key for a user; only its hash is stored."""
-        user = self.get_by_name(user_name)
+        return self.create_key_for(self.get_by_name(user_name).id, label)
+
+    def create_key_for(self, user_id: str, label: str | None = None) -> NewKey:
+        """A new API key for a user by id; only its hash is stored."""
+        if label is not None:
+            label = label.strip()
+            if not label or len(label) > 100 or any(ord(ch) < 32 or ord(ch) == 127 for ch in label):
+                raise InvalidInput(
+                    "a key name is 1-100 characters without control characters", {"field": "name"}
+                )
         secret = new_secret(KEY_PREFIX)
         key = ApiKey(
             id=new_id(),
-            user_id=user.id,
+            user_id=user_id,
             name=label,
             prefix=secret[:12],
             secret_hash=hash_secret(secret),
@@ -93,9 +107,12 @@ class UserService:
 
     def list_keys(self, user_name: str) -> list[ApiKey]:
         """A user's keys (without secrets)."""
-        user = self.get_by_name(user_name)
+        return self.keys_for(self.get_by_name(user_name).id)
+
+    def keys_for(self, user_id: str) -> list[ApiKey]:
+        """A user's keys by user id, newest first (without secrets)."""
         with self.uow(write=False) as uow:
-            return uow.users.keys(user.id)
+            return uow.users.keys(user_id)
 
     def revoke_key(self, user_id: str, key_id: str) -> None:
         """Revoke one of the user's keys."""
@@ -109,10 +126,20 @@ class UserService:
         """The user an API key belongs to."""
         if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
             raise Unauthenticated("invalid API key")
+        digest = hash_secret(secret)
         with self.uow(write=False) as uow:
-            user = uow.users.user_for_key_hash(hash_secret(secret), self.clock.now())
+            user = uow.users.user_for_key_hash(digest, self.clock.now())
         if user is None:
             raise Unauthenticated("invalid API key")
+        # "Last used" is kept to the minute, so most requests write nothing.
+        if time.monotonic() - self._touched.get(digest, -KEY_TOUCH_SECONDS) >= KEY_TOUCH_SECONDS:
+            self._touched[digest] = time.monotonic()
+            try:
+                with self.uow() as uow:
+                    uow.users.touch_key(digest, self.clock.now())
+                    uow.commit()
+            except Exception:  # a busy database must not refuse a valid key
+                log.warning("could not record the use of an API key", exc_info=True)
         return user
 
     def create_login_token(self, user_name: str) -> str:

@@ -130,13 +130,23 @@ class SqlJobRepository(ports.JobRepository):
             return None
         return self.get(None, job_id)
 
-    def heartbeat(self, job_id: str, token: str, lease_until: datetime, progress: float) -> bool:
+    def heartbeat(
+        self,
+        job_id: str,
+        token: str,
+        lease_until: datetime,
+        progress: float,
+        now: datetime | None = None,
+    ) -> bool:
         """Extend a held lease."""
+        values: dict[str, Any] = {"lease_until": lease_until, "progress": progress}
+        if now is not None:
+            values["updated_at"] = now  # so the live jobs stream sees progress
         result = self.conn.execute(
             jobs.update()
             .where(jobs.c.id == job_id, jobs.c.claim_token == token)
             .where(jobs.c.status == JobStatus.RUNNING.value)
-            .values(lease_until=lease_until, progress=progress)
+            .values(**values)
         )
         return result.rowcount == 1
 
@@ -244,6 +254,19 @@ class SqlJobRepository(ports.JobRepository):
         if before is not None:
             stmt = stmt.where(sa.tuple_(jobs.c.created_at, jobs.c.id) < sa.tuple_(*before))
         stmt = stmt.order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
+        return [_job(r) for r in self.conn.execute(stmt)]
+
+    def updated_since(self, owner_id: str, after: tuple[datetime, str], limit: int) -> list[Job]:
+        """The owner's jobs changed after a (updated_at, id) mark, oldest change first."""
+        stmt = (
+            sa.select(jobs)
+            .where(jobs.c.owner_id == owner_id, jobs.c.kind.not_in(HOUSEKEEPING_KINDS))
+            # The plain range lets both engines walk ix_jobs_owner_updated; the tuple refines it.
+            .where(jobs.c.updated_at >= after[0])
+            .where(sa.tuple_(jobs.c.updated_at, jobs.c.id) > sa.tuple_(*after))
+            .order_by(jobs.c.updated_at, jobs.c.id)
+            .limit(limit)
+        )
         return [_job(r) for r in self.conn.execute(stmt)]
 
     def counts(

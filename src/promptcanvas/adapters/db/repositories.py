@@ -550,6 +550,12 @@ class SqlUserRepository(ports.UserRepository):
         ).first()
         return _user(row) if row else None
 
+    def touch_key(self, secret_hash: str, now: datetime) -> None:
+        """Set the key's last use."""
+        self.conn.execute(
+            api_keys.update().where(api_keys.c.secret_hash == secret_hash).values(last_used_at=now)
+        )
+
     def keys(self, user_id: str) -> list[ApiKey]:
         """A user's keys, newest first."""
         rows = self.conn.execute(

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from promptcanvas.adapters.db.engine import WRITE_OPTION, Database
 from promptcanvas.adapters.db.jobs import SqlJobRepository
+from promptcanvas.adapters.db.portfolios import SqlPortfolioRepository
 from promptcanvas.adapters.db.repositories import (
     SqlAssetRepository,
     SqlProjectRepository,
@@ -53,6 +54,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.projects = SqlProjectRepository(conn)
         self.users = SqlUserRepository(conn)
         self.jobs = SqlJobRepository(conn)
+        self.portfolios = SqlPortfolioRepository(conn)
         return self
 
     def commit(self) -> None:

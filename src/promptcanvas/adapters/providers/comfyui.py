@@ -32,6 +32,7 @@ from promptcanvas.adapters.providers.selfhosted import (
     image_models,
     json_body,
     media_type,
+    probe,
     raise_for_status,
     send,
     shorten,
@@ -97,6 +98,10 @@ class ComfyUIProvider(ImageModel):
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
+
+    def health(self, timeout: float) -> str | None:
+        """Whether the server answers a cheap GET in time."""
+        return probe(self._client, "/system_stats", timeout)
 
     def models(self) -> list[ModelInfo]:
         """The configured checkpoints."""

@@ -116,6 +116,23 @@ class OpenAIProvider(ImageModel, TextModel, VisionModel):
         """The configured models, or dall-e-2, dall-e-3, gpt-image-1 and gpt-4o-mini."""
         return list(self._models)
 
+    def health(self, timeout: float) -> str | None:
+        """Whether the server answers `GET /models` in time (any status but 401, 403 or 5xx)."""
+        try:
+            self._client.with_options(timeout=timeout).models.list()
+        except openai.APITimeoutError:
+            return f"no answer within {timeout:g} s"
+        except openai.APIConnectionError as exc:
+            return f"cannot connect ({type(exc.__cause__ or exc).__name__})"
+        except openai.APIStatusError as exc:
+            if exc.status_code in (401, 403):
+                return f"the server refused the credentials (HTTP {exc.status_code})"
+            if exc.status_code >= 500:
+                return f"the server is failing (HTTP {exc.status_code})"
+        except openai.OpenAIError:
+            return None  # it answered, in a shape the SDK did not expect
+        return None
+
     def validate_image(self, request: ImageRequest) -> None:
         """The shared checks with this model's capabilities, then OpenAI's own rules."""
         info = self.model(request.model, "image")

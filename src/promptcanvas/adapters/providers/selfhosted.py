@@ -102,6 +102,21 @@ def send(
         raise Unavailable(f"cannot reach {where(config)} ({type(exc).__name__})") from None
 
 
+def probe(client: httpx.Client, path: str, timeout: float) -> str | None:
+    """None when `GET path` is answered in time (any status but 401, 403 or 5xx), else why not."""
+    try:
+        response = client.get(path, timeout=timeout)
+    except httpx.TimeoutException:
+        return f"no answer within {timeout:g} s"
+    except httpx.HTTPError as exc:
+        return f"cannot connect ({type(exc).__name__})"
+    if response.status_code in (401, 403):
+        return f"the server refused the credentials (HTTP {response.status_code})"
+    if response.status_code >= 500:
+        return f"the server is failing (HTTP {response.status_code})"
+    return None
+
+
 def json_body(config: ProviderConfig, response: httpx.Response) -> Any:
     """The parsed JSON body, or Unavailable when it is not JSON."""
     try:

@@ -19,12 +19,14 @@ from promptcanvas.entrypoints.api.routes import (
     batches,
     generations,
     imports,
+    job_events,
     labels,
     meta,
     metrics,
     outputs,
     portfolios,
     prompts,
+    providers,
     recommendations,
     similar,
 )
@@ -139,12 +141,14 @@ def create_app(container: Container, *, workers: bool = False) -> Any:
     app.include_router(recommendations.router)
     app.include_router(assets.router)
     app.include_router(labels.router)
+    app.include_router(job_events.router)  # before generations: /jobs/events is not a job id
     app.include_router(generations.router)
     app.include_router(batches.router)
     app.include_router(imports.router)
     app.include_router(outputs.router)
     app.include_router(portfolios.router)
     app.include_router(account.router)
+    app.include_router(providers.router)
     app.include_router(metrics.router)
     pages.install(app)
     for web in (pages, gallery, prompt_pages, jobs_pages, portfolio_pages, settings_pages):

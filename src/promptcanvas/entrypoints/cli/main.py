@@ -121,7 +121,14 @@ def serve(
         if embedded and settings.workers:
             console.print(f"job workers: {settings.workers} in this process")
         app = create_app(c, workers=embedded)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        # Open live streams (the jobs page) would otherwise hold a shutdown for minutes.
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            timeout_graceful_shutdown=10,
+        )
     finally:
         c.close()
 

@@ -187,6 +187,15 @@ class ProviderBase(abc.ABC):
             f"provider {self.provider!r} has no {kind} model {name!r} (it has: {names})"
         )
 
+    def health(self, timeout: float) -> str | None:
+        """None when the provider answers within `timeout` seconds, else why it does not.
+
+        One cheap request at most, never retried; offline providers are always healthy. Never
+        raises: the reason is safe to show a user (no credentials, no URL userinfo).
+        """
+        del timeout
+        return None
+
     def resolve_version(self, info: ModelInfo, version: str | None) -> str | None:
         """The version to use: the requested one if the model has it, else its default."""
         if version is None:

@@ -119,7 +119,9 @@
       const next = order[(order.indexOf(current) + 1) % order.length];
       document.documentElement.dataset.theme = next;
       setCookie("pc_theme", next);
-      button.textContent = t("theme_" + next);
+      const label = t("theme") + ": " + t("theme_" + next);
+      button.setAttribute("aria-label", label);
+      button.title = label;
       button.dataset.themeCurrent = next;
     });
   }
