@@ -63,6 +63,7 @@ def test_newcomer_finds_revises_reruns_compares_and_shares(web: Web) -> None:
     # find the past prompt by a Korean word, from the search box every page has
     page.get_by_role("searchbox").fill("강아지")
     page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*[?&]q="))  # the results page, not the gallery before it
     first = page.locator(".g-card").first
     assert PUPPY in first.locator("img").get_attribute("alt")
     shot(page, "newcomer-1-search")

@@ -252,8 +252,9 @@ def test_backup_then_restore_gives_the_identical_library(
 ) -> None:
     server = serve(source)
     library = build_library(server.container)
-    state = library_state(source.settings())
     views = {key: api_view(server, key) for key in (library.alice_key, library.bob_key)}
+    # After the views: using a key records its last use, which the backup must carry too.
+    state = library_state(source.settings())
 
     backup = tmp_path / "backup"
     assert "backed up" in source("backup", str(backup)).stdout
