@@ -110,7 +110,7 @@ def test_generate_on_sketch_2_and_watch_it_finish_live(web: Web) -> None:
         ".observe(box, {attributes: true, attributeFilter: ['data-status']}); }"
     )
     page.get_by_role("button", name="Generate").click()
-    assert page.locator("#gen-progress").is_visible()
+    page.wait_for_selector("#gen-progress", state="visible")
     page.wait_for_selector("#gen-status[data-status='SUCCESS']", timeout=60_000)
     assert page.locator("#gen-progress").evaluate("p => p.value") == 100
     assert "Done" in page.locator("#gen-state").inner_text()
@@ -133,7 +133,7 @@ def test_generate_on_sketch_2_and_watch_it_finish_live(web: Web) -> None:
     page.wait_for_function("() => document.getElementById('star').ariaPressed === 'true'")
     page.locator("label[for='rating-4']").click()
     page.wait_for_function("() => document.getElementById('rating').dataset.value === '4'")
-    time.sleep(0.3)
+    page.wait_for_load_state("networkidle")  # the star and rating saves have answered
     page.reload()
     assert page.locator("#star").get_attribute("aria-pressed") == "true"
     assert page.locator("#rating-4").is_checked()
@@ -145,7 +145,7 @@ def test_generate_on_sketch_2_and_watch_it_finish_live(web: Web) -> None:
     # Copy parameters: the newest output's settings as A1111 text.
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=web.url)
     page.locator("#copy-params").click()
-    assert "Copied" in page.locator("#toast").inner_text()
+    page.wait_for_function("() => document.getElementById('toast').textContent.includes('Copied')")
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert copied.startswith(
         "a lighthouse on a cliff at night, oil painting\nNegative prompt: text"

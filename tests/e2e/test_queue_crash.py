@@ -383,7 +383,8 @@ def test_jobs_whose_messages_were_lost_run_within_seconds(
         channel = broker.default_channel
         wait_for(
             "the server to publish every job",
-            lambda: channel.queue_declare(queue=QUEUE).message_count == 20,
+            # >= : the prompts the jobs created also queue an embedding job of their own
+            lambda: channel.queue_declare(queue=QUEUE).message_count >= 20,
             30,
             server,
         )
