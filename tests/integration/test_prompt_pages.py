@@ -209,3 +209,24 @@ def test_bob_cannot_reach_alice_pages_through_his_own_session(
     sign_in(container, client, "carol")
     text = html(client, f"/prompts/{prompt['id']}", 404)
     assert "private idea" not in text
+
+
+def test_a_revision_is_compared_with_its_earlier_revisions(
+    page: TestClient, alice: Api, container: Container
+) -> None:
+    root = alice.create_prompt("a quiet harbour at dawn")
+    before = generate(alice, container, root["id"], "1", 5)
+    revised = alice.post(
+        f"/api/v1/prompts/{root['id']}/revisions", json={"text": "a quiet harbour at dusk"}
+    ).json()
+    link = rf'id="compare-link" href="/prompts/{revised["id"]}/compare"'
+    assert re.search(link + " hidden>", html(page, f"/prompts/{revised['id']}"))
+    after = generate(alice, container, revised["id"], "2", 5)
+    assert re.search(link + ">", html(page, f"/prompts/{revised['id']}"))
+    text = html(page, f"/prompts/{revised['id']}/compare", params={"lang": "en"})
+    assert re.search(rf'<option value="{before}" selected>[^<]*earlier revision', text)
+    assert re.search(rf'<option value="{after}" selected', text)
+    assert "Shape difference" in text
+    # the earlier revision itself has nothing later to compare with
+    alone = html(page, f"/prompts/{root['id']}/compare", params={"lang": "en"})
+    assert "Nothing to compare yet" in alone

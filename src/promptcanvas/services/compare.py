@@ -26,6 +26,7 @@ from promptcanvas.services.similarity import Histograms, attach, first_image, im
 log = logging.getLogger(__name__)
 
 MAX_GRID_PROMPTS = 50
+MAX_EARLIER_REVISIONS = 20  # how far back a revision is compared with its ancestors
 MAX_GRID_TARGETS = 10
 MIN_CELL, MAX_CELL, DEFAULT_CELL = 32, 512, 256
 
@@ -171,6 +172,26 @@ class CompareService:
         histograms = Histograms(self.assets)
         pairs = [_pair(a, b, histograms) for a, b in zip(groups, groups[1:], strict=False)]
         return PromptComparison(prompt, groups, pairs)
+
+    def earlier_outputs(self, owner_id: str, prompt_id: str) -> list[tuple[Prompt, Output]]:
+        """Outputs of the prompt's earlier revisions, nearest revision first (no figures)."""
+        found: list[tuple[Prompt, Output]] = []
+        with self.uow(write=False) as uow:
+            prompt = uow.prompts.get(owner_id, prompt_id) if is_valid_id(prompt_id) else None
+            if prompt is None:
+                raise NotFound("prompt not found", {"prompt_id": prompt_id})
+            seen: set[str] = set()
+            parent_id = prompt.parent_id
+            while parent_id and parent_id not in seen and len(seen) < MAX_EARLIER_REVISIONS:
+                seen.add(parent_id)
+                older = uow.prompts.get(owner_id, parent_id)
+                if older is None:
+                    break
+                gens = uow.assets.generations_for_prompt(owner_id, older.id)
+                assets = uow.assets.assets_by_ids(owner_id, [a for g in gens for a in g.asset_ids])
+                found.extend((older, output) for output in attach(gens, assets))
+                parent_id = older.parent_id
+        return found
 
     def grid(
         self,

@@ -79,32 +79,6 @@ def _group_pair_row(p: GroupPair) -> dict[str, Any]:
     }
 
 
-MAX_ANCESTORS = 20
-
-
-def _imaged(outputs: list[tuple[str, Output]], text: str) -> list[tuple[str, Output]]:
-    return [(label, o) for label, o in outputs if _side(o, text) is not None]
-
-
-def _ancestor_outputs(
-    c: ContainerDep, user: User, parent_id: str | None, earlier: str
-) -> list[tuple[str, Output, str]]:
-    """Images of the earlier revisions (nearest first): a revision is compared with its past."""
-    found: list[tuple[str, Output, str]] = []
-    seen: set[str] = set()
-    while parent_id and parent_id not in seen and len(seen) < MAX_ANCESTORS:
-        seen.add(parent_id)
-        try:
-            older = c.compare.prompt_compare(user.id, parent_id)
-        except NotFound:
-            break
-        text = older.prompt.text
-        outputs = [(f"{g.target} · {earlier}", o) for g in older.groups for o in g.outputs]
-        found.extend((label, o, text) for label, o in _imaged(outputs, text))
-        parent_id = older.prompt.parent_id
-    return found
-
-
 @router.get("/prompts/{prompt_id}/compare", response_class=HTMLResponse)
 def prompt_compare_page(
     prompt_id: str, request: Request, c: ContainerDep, user: PageUser, a: str = "", b: str = ""
@@ -117,9 +91,13 @@ def prompt_compare_page(
         return _not_found(request, c, user)
     prompt = comparison.prompt
     own = [(str(g.target), o) for g in comparison.groups for o in g.outputs]
-    imaged = [(label, o, prompt.text) for label, o in _imaged(own, prompt.text)]
+    imaged = [(label, o, prompt.text) for label, o in own if _side(o, prompt.text) is not None]
     label = strings(language(request))["compare"]["earlier"]
-    earlier = _ancestor_outputs(c, user, prompt.parent_id, label)
+    earlier = [
+        (f"{target_label(o.generation)} · {label}", o, older.text)
+        for older, o in c.compare.earlier_outputs(user.id, prompt.id)
+        if _side(o, older.text) is not None
+    ]
     everything = sorted(imaged + earlier, key=lambda item: item[1].generation.created_at)
     texts = {o.generation.id: text for _, o, text in everything}
     context: dict[str, Any] = {

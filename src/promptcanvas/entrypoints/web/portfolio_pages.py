@@ -7,8 +7,6 @@ public items, and carry nothing of the private app: no owner, no CSRF token, no 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import BinaryIO
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -16,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from promptcanvas.domain.errors import DomainError, NotFound, StorageUnavailable
 from promptcanvas.domain.users import User
 from promptcanvas.entrypoints.api.deps import ContainerDep
+from promptcanvas.entrypoints.api.files import file_chunks
 from promptcanvas.entrypoints.web import project_pages
 from promptcanvas.entrypoints.web.base import (
     SECURITY_HEADERS,
@@ -37,7 +36,6 @@ PUBLIC_HEADERS = {
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _UNSAFE_UNICODE = re.compile(r"[\x00-\x1f\x7f\"\\/:*?<>|;]+")
-_CHUNK = 256 * 1024
 
 
 def render_export(request: Request, c: ContainerDep, view: ExportView) -> str:
@@ -168,14 +166,6 @@ def public_portfolio(token: str, request: Request, c: ContainerDep) -> HTMLRespo
     return response
 
 
-def _stream(stream: BinaryIO) -> Iterator[bytes]:
-    try:
-        while chunk := stream.read(_CHUNK):
-            yield chunk
-    finally:
-        stream.close()
-
-
 def _public_file(
     request: Request, c: ContainerDep, token: str, asset_id: str, *, thumbnail: bool
 ) -> Response:
@@ -192,7 +182,7 @@ def _public_file(
         "Content-Disposition": "inline",
     }
     media_type = "image/webp" if thumbnail else asset.media_type
-    return StreamingResponse(_stream(stream), media_type=media_type, headers=headers)
+    return StreamingResponse(file_chunks(stream), media_type=media_type, headers=headers)
 
 
 @router.get("/p/{token}/i/{asset_id}")

@@ -3,8 +3,7 @@ downloads with generation metadata embedded (converted or resized on request).""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
@@ -12,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from promptcanvas.domain.assets import MEDIA_EXTENSIONS
 from promptcanvas.domain.errors import InvalidInput
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
+from promptcanvas.entrypoints.api.files import file_chunks
 from promptcanvas.entrypoints.api.schemas import AssetPublic, AssetUploaded, ErrorPublic
 from promptcanvas.services.assets import parse_parameters
 from promptcanvas.services.downloads import prepare_download
@@ -22,7 +22,6 @@ ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorPublic},
     422: {"model": ErrorPublic},
 }
-_CHUNK = 256 * 1024
 
 
 @router.post(
@@ -79,14 +78,6 @@ def get_asset(asset_id: str, user: CurrentUser, c: ContainerDep) -> AssetPublic:
     return AssetPublic.of(c.assets.get(user.id, asset_id))
 
 
-def _stream(stream: BinaryIO) -> Iterator[bytes]:
-    try:
-        while chunk := stream.read(_CHUNK):
-            yield chunk
-    finally:
-        stream.close()
-
-
 def _matches(if_none_match: str | None, etag: str) -> bool:
     """If-None-Match holds a list of tags compared weakly, or `*` (RFC 9110, 13.1.2)."""
     if not if_none_match:
@@ -113,7 +104,7 @@ def _download(
     headers["Content-Disposition"] = f'inline; filename="{asset.sha256[:16]}.{ext}"'
     if not thumbnail:
         headers["Content-Length"] = str(asset.size)
-    return StreamingResponse(_stream(stream), media_type=media_type, headers=headers)
+    return StreamingResponse(file_chunks(stream), media_type=media_type, headers=headers)
 
 
 @router.get(

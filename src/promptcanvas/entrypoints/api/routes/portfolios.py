@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
-from typing import IO, Annotated
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
@@ -12,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from promptcanvas.domain.portfolios import ItemEdit
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
+from promptcanvas.entrypoints.api.files import file_chunks
 from promptcanvas.entrypoints.api.portfolio_schemas import (
     ItemsAdd,
     PortfolioCreate,
@@ -31,7 +31,6 @@ ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorPublic},
     422: {"model": ErrorPublic},
 }
-_CHUNK = 256 * 1024
 _SPOOL = 16 * 1024 * 1024  # zips smaller than this stay in memory
 
 
@@ -128,14 +127,6 @@ def delete_portfolio(portfolio_id: str, user: CurrentUser, c: ContainerDep) -> R
     return Response(status_code=204)
 
 
-def _stream(spool: IO[bytes]) -> Iterator[bytes]:
-    try:
-        while chunk := spool.read(_CHUNK):
-            yield chunk
-    finally:
-        spool.close()
-
-
 @router.get(
     "/{portfolio_id}/export",
     response_class=Response,
@@ -145,7 +136,7 @@ def export_portfolio(
     portfolio_id: str, request: Request, user: CurrentUser, c: ContainerDep
 ) -> Response:
     """A static HTML zip: index.html, images/* (metadata embedded) and manifest.json."""
-    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115 (closed by _stream)
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115 (closed by file_chunks)
     try:
 
         def index(view: ExportView) -> str:
@@ -166,4 +157,4 @@ def export_portfolio(
         "Cache-Control": "private, no-store",
         "X-Content-Type-Options": "nosniff",
     }
-    return StreamingResponse(_stream(spool), media_type="application/zip", headers=headers)
+    return StreamingResponse(file_chunks(spool), media_type="application/zip", headers=headers)
