@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.procs import REPO, ServerProcess, run_cli
@@ -81,6 +83,12 @@ class Web:
     def url(self) -> str:
         return self.server.url
 
+    def api(self, key: str | None = None) -> httpx.Client:
+        """An API client as the admin (the user pages sign in as); a fresh key unless given."""
+        secret = key or self.server.create_key()
+        headers = {"Authorization": f"Bearer {secret}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30.0)
+
     def login_link(self, name: str = "admin") -> str:
         """A fresh one-time login link for a user, from the CLI (as a newcomer gets it)."""
         done = run_cli(self.server.data_dir, "users", "login-link", name)
@@ -113,6 +121,17 @@ class Web:
         for context in self.contexts:
             context.close()
         self.contexts.clear()
+
+
+def wait_job(api: httpx.Client, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    """Poll a job until it ends; the job as the API shows it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = api.get(f"/api/v1/jobs/{job_id}").json()
+        if job["status"] in ("SUCCESS", "FAILURE", "CANCELLED"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not end in {timeout} s")
 
 
 def shot(page: Any, name: str, *, full_page: bool = True) -> Path:

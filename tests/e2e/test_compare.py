@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.browser import Web, shot
-from tests.e2e.test_prompt_page import api_client, wait_job
+from tests.e2e.browser import Web, shot, wait_job
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +19,7 @@ def slider_value(page: object) -> float:
 
 
 def test_batch_rerun_then_compare_with_the_slider(web: Web) -> None:
-    with api_client(web) as api:
+    with web.api() as api:
         ids = []
         for text in ("a red fox in the snow, watercolor", "푸른 바다 위의 등대, 유화"):
             prompt = api.post("/api/v1/prompts", json={"text": text}).json()

@@ -6,10 +6,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.e2e.browser import Web, shot
+from tests.e2e.browser import Web, shot, wait_job
 
 pytestmark = pytest.mark.slow
 
@@ -25,9 +24,8 @@ OUTPUTS = len(PROMPTS) * 2
 
 def make_library(web: Web) -> dict[str, str]:
     """Prompts and sketch outputs through the API, waiting until jobs and indexing are done."""
-    headers = {"Authorization": f"Bearer {web.server.create_key()}"}
     ids: dict[str, str] = {}
-    with httpx.Client(base_url=web.url, headers=headers, timeout=30) as api:
+    with web.api() as api:
         jobs = []
         for text in PROMPTS:
             prompt = api.post("/api/v1/prompts", json={"text": text})
@@ -45,11 +43,9 @@ def make_library(web: Web) -> dict[str, str]:
             )
             assert queued.status_code == 202, queued.text
             jobs.append(queued.json()["job_id"])
-        deadline = time.monotonic() + 120
         for job in jobs:
-            while (status := api.get(f"/api/v1/jobs/{job}").json()["status"]) != "SUCCESS":
-                assert status in ("PENDING", "RUNNING") and time.monotonic() < deadline, status
-                time.sleep(0.2)
+            assert wait_job(api, job, 120)["status"] == "SUCCESS", job
+        deadline = time.monotonic() + 120
         while True:  # the background indexer embeds the new prompts
             found = api.get("/api/v1/outputs", params={"q": "강아지", "limit": 2}).json()["data"]
             if found and found[0]["prompt_id"] == ids[PROMPTS[0]]:
@@ -61,8 +57,7 @@ def make_library(web: Web) -> dict[str, str]:
 
 def ensure_library(web: Web) -> None:
     """The library of the first test (each module shares one server), made if missing."""
-    headers = {"Authorization": f"Bearer {web.server.create_key()}"}
-    with httpx.Client(base_url=web.url, headers=headers, timeout=30) as api:
+    with web.api() as api:
         if api.get("/api/v1/outputs", params={"limit": 1}).json()["data"]:
             return
     make_library(web)

@@ -7,7 +7,6 @@ import io
 import json
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from PIL import Image
 
@@ -35,10 +34,6 @@ def png(color: tuple[int, int, int], size: int = 96) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (size, size), color).save(out, "PNG")
     return out.getvalue()
-
-
-def api(web: Web, key: str) -> httpx.Client:
-    return httpx.Client(base_url=web.url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
 
 
 def test_upload_by_picker_drop_and_paste(web: Web) -> None:
@@ -114,7 +109,7 @@ def test_jobs_go_live_to_success_and_a_queued_job_is_cancelled(web: Web) -> None
     page = web.page()
     page.goto("/jobs")
     page.wait_for_selector("#jobs-live[data-state=live]")
-    with api(web, key) as client:
+    with web.api(key) as client:
         slow = client.post(
             "/api/v1/generations",
             json={
@@ -149,7 +144,7 @@ def test_jobs_go_live_to_success_and_a_queued_job_is_cancelled(web: Web) -> None
     assert link.get_attribute("href", timeout=5000).startswith("/prompts/")
 
     # A batch re-run shows up as one group with its overall progress and a link to it.
-    with api(web, key) as client:
+    with web.api(key) as client:
         generation = client.get(f"/api/v1/generations/{quick.json()['generation_ids'][0]}")
         batch = client.post(
             "/api/v1/batches",
@@ -197,7 +192,7 @@ def test_settings_keys_health_theme_and_language(web: Web) -> None:
     assert "will not be shown again" in secret_box.inner_text()
     page.get_by_role("button", name="Copy").click()
     shot(page, "settings-key-created")
-    with api(web, secret) as client:
+    with web.api(secret) as client:
         assert client.get("/api/v1/keys").status_code == 200
     page.get_by_role("button", name="I have copied it").click()
     assert secret_box.is_hidden() and page.input_value("#key-secret-value") == ""
@@ -210,7 +205,7 @@ def test_settings_keys_health_theme_and_language(web: Web) -> None:
     assert "stops working at once" in row.inner_text()
     row.get_by_role("button", name="Revoke for good").click()
     page.wait_for_selector(".key-row.is-revoked:has-text('e2e script')")
-    with api(web, secret) as client:
+    with web.api(secret) as client:
         assert client.get("/api/v1/keys").status_code == 401
     shot(page, "settings-desktop")
 

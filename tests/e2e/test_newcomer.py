@@ -8,10 +8,9 @@ import re
 import time
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
-from tests.e2e.browser import Web, shot
+from tests.e2e.browser import Web, shot, wait_job
 
 pytestmark = pytest.mark.slow
 
@@ -20,8 +19,7 @@ PUPPY = "a cute puppy running through a sunny meadow"
 
 def past_work(web: Web) -> None:
     """Earlier work in the library: two prompts, each with a sketch@1 image."""
-    headers = {"Authorization": f"Bearer {web.server.create_key()}"}
-    with httpx.Client(base_url=web.url, headers=headers, timeout=30) as api:
+    with web.api() as api:
         jobs = []
         for n, text in enumerate((PUPPY, "a lighthouse on a cliff at night, oil painting")):
             prompt = api.post("/api/v1/prompts", json={"text": text, "tags": ["past"]})
@@ -38,11 +36,13 @@ def past_work(web: Web) -> None:
             )
             assert queued.status_code == 202, queued.text
             jobs.append(queued.json()["job_id"])
-        deadline = time.monotonic() + 60
         for job in jobs:
-            while (status := api.get(f"/api/v1/jobs/{job}").json()["status"]) != "SUCCESS":
-                assert status in ("PENDING", "RUNNING") and time.monotonic() < deadline, status
-                time.sleep(0.2)
+            assert wait_job(api, job, 60)["status"] == "SUCCESS", job
+        # Past work is indexed by background jobs; a newcomer arrives after that.
+        deadline = time.monotonic() + 60
+        while not api.get("/api/v1/outputs", params={"q": "강아지"}).json()["data"]:
+            assert time.monotonic() < deadline, "the past prompts were never indexed"
+            time.sleep(0.3)
 
 
 def printed_link(web: Web) -> str:

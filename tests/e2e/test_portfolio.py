@@ -4,14 +4,13 @@ out, revoke it; projects list and page."""
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.browser import Web, shot
+from tests.e2e.browser import Web, shot, wait_job
 
 pytestmark = pytest.mark.slow
 
@@ -32,11 +31,8 @@ def make_outputs(api: httpx.Client) -> tuple[list[str], str]:
         )
         assert queued.status_code == 202, queued.text
         jobs.append(queued.json()["job_id"])
-    deadline = time.monotonic() + 60
     for job in jobs:
-        while (status := api.get(f"/api/v1/jobs/{job}").json()["status"]) != "SUCCESS":
-            assert status in ("PENDING", "RUNNING") and time.monotonic() < deadline, status
-            time.sleep(0.2)
+        assert wait_job(api, job, 60)["status"] == "SUCCESS", job
     return prompt_ids, project
 
 
@@ -52,9 +48,7 @@ def wait_saved(page: Any) -> None:
 
 
 def test_build_order_caption_publish_open_logged_out_and_revoke(web: Web) -> None:
-    key = web.server.create_key()
-    headers = {"Authorization": f"Bearer {key}"}
-    with httpx.Client(base_url=web.url, headers=headers, timeout=30) as api:
+    with web.api() as api:
         check_portfolio_flow(web, api)
 
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-import time
-from typing import Any
 
-import httpx
 import pytest
 
 from tests.e2e.browser import Web, shot
@@ -14,25 +11,8 @@ from tests.e2e.browser import Web, shot
 pytestmark = pytest.mark.slow
 
 
-def api_client(web: Web) -> httpx.Client:
-    """An API client with a fresh key for the admin (the user the browser signs in as)."""
-    key = web.server.create_key()
-    return httpx.Client(base_url=web.url, headers={"Authorization": f"Bearer {key}"}, timeout=30.0)
-
-
-def wait_job(api: httpx.Client, job_id: str, timeout: float = 60.0) -> dict[str, Any]:
-    """Poll a job until it ends."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = api.get(f"/api/v1/jobs/{job_id}").json()
-        if job["status"] in ("SUCCESS", "FAILURE", "CANCELLED"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not end in {timeout} s")
-
-
 def test_revise_in_the_browser_and_see_the_word_level_diff(web: Web) -> None:
-    with api_client(web) as api:
+    with web.api() as api:
         root = api.post(
             "/api/v1/prompts",
             json={"text": "a small red fox sleeping in the snow", "tags": ["fox"]},
@@ -87,7 +67,7 @@ def test_revise_in_the_browser_and_see_the_word_level_diff(web: Web) -> None:
 
 
 def test_generate_on_sketch_2_and_watch_it_finish_live(web: Web) -> None:
-    with api_client(web) as api:
+    with web.api() as api:
         prompt = api.post(
             "/api/v1/prompts",
             json={
@@ -153,7 +133,7 @@ def test_generate_on_sketch_2_and_watch_it_finish_live(web: Web) -> None:
     assert "Seed: 42" in copied and "Model: sketch" in copied and "Model version: 2" in copied
 
     # A bad seed is refused with a message and nothing is queued.
-    with api_client(web) as api:
+    with web.api() as api:
         before = len(api.get(f"/api/v1/prompts/{prompt['id']}").json()["outputs"])
         page.get_by_label("Seed").fill("-5")
         page.get_by_role("button", name="Generate").click()
