@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.browser import Web, shot, wait_job
 
@@ -66,7 +67,13 @@ def ensure_library(web: Web) -> None:
 def settle(page: Any, script: str, timeout: float = 15.0) -> None:
     """Poll a page expression until true (wait_for_function evals strings, which CSP forbids)."""
     deadline = time.monotonic() + timeout
-    while not page.evaluate(script):
+    while True:
+        try:
+            if page.evaluate(script):
+                return
+        except PlaywrightError as exc:  # the page reloaded itself (an emptied view) mid-poll
+            if "context was destroyed" not in str(exc):
+                raise
         assert time.monotonic() < deadline, f"timed out waiting for {script}"
         page.wait_for_timeout(100)
 
