@@ -333,6 +333,30 @@ class ErrorPublic(BaseModel):
     error: ErrorDetail
 
 
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request: a body that is not JSON, a cursor that is not ours",
+    401: "No API key or session, or one that is not valid",
+    403: "A browser session's state-changing request without its CSRF token",
+    404: "No such object of yours",
+    409: "The object's state does not allow this",
+    413: "The request body or the result is too large",
+    415: "A file of a kind that is not accepted",
+    422: "Invalid input; the details name each field",
+    429: "Over the caller's request rate; see Retry-After",
+    503: "The database or the file store is unavailable; nothing was changed",
+    507: "The file store is full; nothing was stored",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries documenting the error body for each of these status codes."""
+    return {c: {"model": ErrorPublic, "description": ERROR_DESCRIPTIONS[c]} for c in codes}
+
+
+# What any /api/v1 route can answer: routers pass it as `responses=`, routes add their own.
+API_ERRORS = error_responses(400, 401, 422, 429, 503)
+
+
 class InfoPublic(BaseModel):
     name: str
     version: str

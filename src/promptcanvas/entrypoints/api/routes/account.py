@@ -9,14 +9,10 @@ from pydantic import BaseModel, Field, StrictStr
 
 from promptcanvas.domain.users import ApiKey
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
-from promptcanvas.entrypoints.api.schemas import ErrorPublic, In
+from promptcanvas.entrypoints.api.schemas import API_ERRORS, In, error_responses
 
-router = APIRouter(prefix="/api/v1", tags=["account"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
+router = APIRouter(prefix="/api/v1", tags=["account"], responses=API_ERRORS)
+ERRORS = error_responses(404)
 
 
 class KeyCreate(In):

@@ -12,16 +12,17 @@ from promptcanvas.domain.assets import MEDIA_EXTENSIONS
 from promptcanvas.domain.errors import InvalidInput
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
 from promptcanvas.entrypoints.api.files import file_chunks
-from promptcanvas.entrypoints.api.schemas import AssetPublic, AssetUploaded, ErrorPublic
+from promptcanvas.entrypoints.api.schemas import (
+    API_ERRORS,
+    AssetPublic,
+    AssetUploaded,
+    error_responses,
+)
 from promptcanvas.services.assets import parse_parameters
 from promptcanvas.services.downloads import prepare_download
 
-router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
+router = APIRouter(prefix="/api/v1/assets", tags=["assets"], responses=API_ERRORS)
+ERRORS = error_responses(404)
 
 
 @router.post(
@@ -30,10 +31,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
     response_model=AssetUploaded,
     responses={
         200: {"model": AssetUploaded, "description": "These bytes were stored already"},
-        409: {"model": ErrorPublic},
-        413: {"model": ErrorPublic},
-        415: {"model": ErrorPublic},
-        503: {"model": ErrorPublic},
+        **error_responses(409, 413, 415, 503, 507),
         **ERRORS,
     },
 )
@@ -133,8 +131,7 @@ def asset_thumbnail(
     "/{asset_id}/download",
     responses={
         200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}},
-        415: {"model": ErrorPublic},
-        503: {"model": ErrorPublic},
+        **error_responses(415, 503),
         **ERRORS,
     },
     response_class=Response,

@@ -18,17 +18,17 @@ from promptcanvas.entrypoints.api.batch_schemas import (
     PromptComparePublic,
 )
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
-from promptcanvas.entrypoints.api.schemas import AssetPublic, ErrorPublic
+from promptcanvas.entrypoints.api.schemas import (
+    API_ERRORS,
+    AssetPublic,
+    error_responses,
+)
 from promptcanvas.services.batches import MAX_BATCH, BatchRequest
 from promptcanvas.services.library import SearchRequest
 
-router = APIRouter(prefix="/api/v1", tags=["batches"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
-CONFLICT: dict[int | str, dict[str, object]] = {409: {"model": ErrorPublic}, **ERRORS}
+router = APIRouter(prefix="/api/v1", tags=["batches"], responses=API_ERRORS)
+ERRORS = error_responses(404)
+CONFLICT: dict[int | str, dict[str, object]] = {**error_responses(409), **ERRORS}
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -106,7 +106,12 @@ def compare_prompt(prompt_id: str, user: CurrentUser, c: ContainerDep) -> Prompt
     return PromptComparePublic.of(c.compare.prompt_compare(user.id, prompt_id))
 
 
-@router.post("/grids", status_code=201, response_model=AssetPublic, responses=ERRORS)
+@router.post(
+    "/grids",
+    status_code=201,
+    response_model=AssetPublic,
+    responses={**error_responses(503, 507), **ERRORS},
+)
 def create_grid(body: GridCreate, user: CurrentUser, c: ContainerDep) -> AssetPublic:
     """A labelled PNG grid: rows are prompts, columns are targets (X/Y plot)."""
     asset = c.compare.grid(

@@ -19,15 +19,15 @@ from promptcanvas.entrypoints.api.job_schemas import (
     JobPublic,
     JobsPublic,
 )
-from promptcanvas.entrypoints.api.schemas import ErrorPublic, GenerationPublic
+from promptcanvas.entrypoints.api.schemas import (
+    API_ERRORS,
+    GenerationPublic,
+    error_responses,
+)
 from promptcanvas.services.generate import GenerationRequest
 
-router = APIRouter(prefix="/api/v1", tags=["generations"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
+router = APIRouter(prefix="/api/v1", tags=["generations"], responses=API_ERRORS)
+ERRORS = error_responses(404)
 EVENT_POLL_SECONDS = 0.5
 
 
@@ -37,7 +37,7 @@ EVENT_POLL_SECONDS = 0.5
     response_model=GenerationQueued,
     responses={
         200: {"model": GenerationQueued, "description": "Same idempotency_key: the same job"},
-        409: {"model": ErrorPublic},
+        **error_responses(409),
         **ERRORS,
     },
 )
@@ -108,7 +108,7 @@ def get_job(job_id: str, user: CurrentUser, c: ContainerDep) -> JobPublic:
 @router.post(
     "/jobs/{job_id}/cancel",
     response_model=JobPublic,
-    responses={409: {"model": ErrorPublic}, **ERRORS},
+    responses={**error_responses(409), **ERRORS},
 )
 def cancel_job(job_id: str, user: CurrentUser, c: ContainerDep) -> JobPublic:
     """Cancel a job that has not ended."""
@@ -118,7 +118,7 @@ def cancel_job(job_id: str, user: CurrentUser, c: ContainerDep) -> JobPublic:
 @router.post(
     "/jobs/{job_id}/retry",
     response_model=JobPublic,
-    responses={409: {"model": ErrorPublic}, **ERRORS},
+    responses={**error_responses(409), **ERRORS},
 )
 def retry_job(job_id: str, user: CurrentUser, c: ContainerDep) -> JobPublic:
     """Run a failed or cancelled job again."""

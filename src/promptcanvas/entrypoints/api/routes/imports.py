@@ -14,14 +14,10 @@ from starlette.exceptions import HTTPException
 from promptcanvas.domain.errors import BadRequest, InvalidInput
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
 from promptcanvas.entrypoints.api.import_schemas import ImportCreate, ImportPublic, ImportQueued
-from promptcanvas.entrypoints.api.schemas import ErrorPublic
+from promptcanvas.entrypoints.api.schemas import API_ERRORS, error_responses
 
-router = APIRouter(prefix="/api/v1", tags=["imports"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
+router = APIRouter(prefix="/api/v1", tags=["imports"], responses=API_ERRORS)
+ERRORS = error_responses(404)
 _BODY = {
     "requestBody": {
         "required": True,
@@ -67,9 +63,7 @@ def _form_text(value: Any, name: str, limit: int) -> str | None:
     status_code=202,
     response_model=ImportQueued,
     responses={
-        400: {"model": ErrorPublic},
-        413: {"model": ErrorPublic},
-        415: {"model": ErrorPublic},
+        **error_responses(413, 415, 503, 507),
         **ERRORS,
     },
     openapi_extra=_BODY,

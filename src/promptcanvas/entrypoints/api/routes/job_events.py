@@ -19,9 +19,9 @@ from promptcanvas.bootstrap import Container
 from promptcanvas.domain.jobs import Job, JobStatus
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
 from promptcanvas.entrypoints.api.job_schemas import JobState
-from promptcanvas.entrypoints.api.schemas import ErrorPublic
+from promptcanvas.entrypoints.api.schemas import API_ERRORS
 
-router = APIRouter(prefix="/api/v1", tags=["generations"])
+router = APIRouter(prefix="/api/v1", tags=["generations"], responses=API_ERRORS)
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
@@ -171,7 +171,6 @@ def _event(name: str, data: str) -> str:
                 }
             }
         },
-        401: {"model": ErrorPublic},
     },
 )
 async def all_job_events(request: Request, user: CurrentUser, c: ContainerDep) -> StreamingResponse:

@@ -6,20 +6,17 @@ from fastapi import APIRouter
 
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
 from promptcanvas.entrypoints.api.schemas import (
-    ErrorPublic,
+    API_ERRORS,
     LabelCountPublic,
     LabelsPublic,
     ProjectCreate,
     ProjectPublic,
     ProjectsPublic,
+    error_responses,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["organise"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
+router = APIRouter(prefix="/api/v1", tags=["organise"], responses=API_ERRORS)
+ERRORS = error_responses(404)
 
 
 @router.get("/projects", response_model=ProjectsPublic, responses=ERRORS)
@@ -32,7 +29,7 @@ def list_projects(user: CurrentUser, c: ContainerDep) -> ProjectsPublic:
     "/projects",
     status_code=201,
     response_model=ProjectPublic,
-    responses={**ERRORS, 409: {"model": ErrorPublic}},
+    responses={**ERRORS, **error_responses(409)},
 )
 def create_project(body: ProjectCreate, user: CurrentUser, c: ContainerDep) -> ProjectPublic:
     """Create a project; names are unique per user."""

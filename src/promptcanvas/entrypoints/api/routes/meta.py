@@ -10,7 +10,10 @@ from fastapi.responses import JSONResponse
 
 from promptcanvas import __version__
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
-from promptcanvas.entrypoints.api.schemas import ErrorPublic, InfoPublic
+from promptcanvas.entrypoints.api.schemas import (
+    API_ERRORS,
+    InfoPublic,
+)
 from promptcanvas.ports.storage import StorageError
 
 router = APIRouter(tags=["meta"])
@@ -47,7 +50,7 @@ def readyz(c: ContainerDep) -> JSONResponse:
     )
 
 
-@router.get("/api/v1/info", response_model=InfoPublic, responses={401: {"model": ErrorPublic}})
+@router.get("/api/v1/info", response_model=InfoPublic, responses=API_ERRORS)
 def info(_user: CurrentUser, c: ContainerDep) -> InfoPublic:
     """What this server is: version, mode, database and storage kinds, providers. No secrets."""
     s = c.settings

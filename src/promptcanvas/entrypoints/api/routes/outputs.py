@@ -16,15 +16,11 @@ from promptcanvas.entrypoints.api.output_schemas import (
     OutputsPublic,
     OutputTags,
 )
-from promptcanvas.entrypoints.api.schemas import ErrorPublic
+from promptcanvas.entrypoints.api.schemas import API_ERRORS, error_responses
 from promptcanvas.services.gallery import DEFAULT_LIMIT, MAX_LIMIT, OutputFilters
 
-router = APIRouter(prefix="/api/v1/outputs", tags=["outputs"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
+router = APIRouter(prefix="/api/v1/outputs", tags=["outputs"], responses=API_ERRORS)
+ERRORS = error_responses(404)
 Label = Annotated[str | None, Query(max_length=300)]
 
 
@@ -47,7 +43,7 @@ def parse_when(value: str | None, field: str, *, end: bool = False) -> datetime 
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-@router.get("", response_model=OutputsPublic, responses={**ERRORS, 400: {"model": ErrorPublic}})
+@router.get("", response_model=OutputsPublic, responses=ERRORS)
 def list_outputs(
     user: CurrentUser,
     c: ContainerDep,
@@ -109,9 +105,7 @@ def restore_outputs(body: OutputIds, user: CurrentUser, c: ContainerDep) -> Outp
     return OutputsChanged(changed=c.gallery.restore(user.id, body.generation_ids))
 
 
-@router.post(
-    "/tags", response_model=OutputsChanged, responses={**ERRORS, 409: {"model": ErrorPublic}}
-)
+@router.post("/tags", response_model=OutputsChanged, responses={**ERRORS, **error_responses(409)})
 def tag_outputs(body: OutputTags, user: CurrentUser, c: ContainerDep) -> OutputsChanged:
     """Add and remove tags on the prompts behind these outputs (all or nothing)."""
     changed = c.gallery.retag(user.id, body.generation_ids, body.add, body.remove)

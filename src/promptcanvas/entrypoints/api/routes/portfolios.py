@@ -20,17 +20,13 @@ from promptcanvas.entrypoints.api.portfolio_schemas import (
     PortfolioSummaryPublic,
     PortfolioUpdate,
 )
-from promptcanvas.entrypoints.api.schemas import ErrorPublic
+from promptcanvas.entrypoints.api.schemas import API_ERRORS, error_responses
 from promptcanvas.entrypoints.web.portfolio_pages import export_filename, render_export
 from promptcanvas.services.portfolio_export import ExportView
 from promptcanvas.services.portfolios import PortfolioDetail
 
-router = APIRouter(prefix="/api/v1/portfolios", tags=["portfolios"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
+router = APIRouter(prefix="/api/v1/portfolios", tags=["portfolios"], responses=API_ERRORS)
+ERRORS = error_responses(404)
 _SPOOL = 16 * 1024 * 1024  # zips smaller than this stay in memory
 
 
@@ -130,7 +126,7 @@ def delete_portfolio(portfolio_id: str, user: CurrentUser, c: ContainerDep) -> R
 @router.get(
     "/{portfolio_id}/export",
     response_class=Response,
-    responses={200: {"content": {"application/zip": {}}}, 413: {"model": ErrorPublic}, **ERRORS},
+    responses={200: {"content": {"application/zip": {}}}, **error_responses(413), **ERRORS},
 )
 def export_portfolio(
     portfolio_id: str, request: Request, user: CurrentUser, c: ContainerDep

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
 from promptcanvas.entrypoints.api.routes.similar import semantic_page
 from promptcanvas.entrypoints.api.schemas import (
-    ErrorPublic,
+    API_ERRORS,
     GenerationPublic,
     LineagePublic,
     PromptCreate,
@@ -20,15 +20,12 @@ from promptcanvas.entrypoints.api.schemas import (
     PromptsPublic,
     PromptUpdate,
     RevisionCreate,
+    error_responses,
 )
 from promptcanvas.services.library import SearchRequest
 
-router = APIRouter(prefix="/api/v1/prompts", tags=["prompts"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
+router = APIRouter(prefix="/api/v1/prompts", tags=["prompts"], responses=API_ERRORS)
+ERRORS = error_responses(404)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -124,7 +121,7 @@ def get_prompt(prompt_id: str, user: CurrentUser, c: ContainerDep) -> PromptDeta
 
 
 @router.patch(
-    "/{prompt_id}", response_model=PromptPublic, responses={**ERRORS, 409: {"model": ErrorPublic}}
+    "/{prompt_id}", response_model=PromptPublic, responses={**ERRORS, **error_responses(409)}
 )
 def update_prompt(
     prompt_id: str, body: PromptUpdate, user: CurrentUser, c: ContainerDep
@@ -156,7 +153,7 @@ def restore_prompt(prompt_id: str, user: CurrentUser, c: ContainerDep) -> Prompt
     "/{prompt_id}/revisions",
     status_code=201,
     response_model=PromptPublic,
-    responses={**ERRORS, 409: {"model": ErrorPublic}},
+    responses={**ERRORS, **error_responses(409)},
 )
 def revise_prompt(
     prompt_id: str, body: RevisionCreate, user: CurrentUser, c: ContainerDep

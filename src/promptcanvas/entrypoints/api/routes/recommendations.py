@@ -8,14 +8,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
-from promptcanvas.entrypoints.api.schemas import AssetPublic, ErrorPublic, PromptPublic
+from promptcanvas.entrypoints.api.schemas import (
+    API_ERRORS,
+    AssetPublic,
+    PromptPublic,
+)
 from promptcanvas.services.recommend import DEFAULT_K, MAX_K, MAX_TEXT, Recommendation
 
-router = APIRouter(prefix="/api/v1", tags=["recommendations"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
+router = APIRouter(prefix="/api/v1", tags=["recommendations"], responses=API_ERRORS)
 
 
 class RecommendationRequest(BaseModel):
@@ -55,7 +55,7 @@ class RecommendationsPublic(BaseModel):
     data: list[RecommendationPublic]
 
 
-@router.post("/recommendations", response_model=RecommendationsPublic, responses=ERRORS)
+@router.post("/recommendations", response_model=RecommendationsPublic)
 def recommend(
     body: RecommendationRequest, user: CurrentUser, c: ContainerDep
 ) -> RecommendationsPublic:

@@ -13,15 +13,16 @@ from promptcanvas.domain.errors import BadRequest, InvalidInput
 from promptcanvas.domain.prompts import Prompt
 from promptcanvas.domain.text import normalize_label
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
-from promptcanvas.entrypoints.api.schemas import AssetPublic, ErrorPublic, PromptPublic
+from promptcanvas.entrypoints.api.schemas import (
+    API_ERRORS,
+    AssetPublic,
+    PromptPublic,
+    error_responses,
+)
 from promptcanvas.ports.semantic import Filters
 
-router = APIRouter(prefix="/api/v1", tags=["similar"])
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorPublic},
-    404: {"model": ErrorPublic},
-    422: {"model": ErrorPublic},
-}
+router = APIRouter(prefix="/api/v1", tags=["similar"], responses=API_ERRORS)
+ERRORS = error_responses(404)
 
 
 class SimilarPromptPublic(PromptPublic):
