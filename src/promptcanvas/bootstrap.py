@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from promptcanvas.adapters.db import migrate
 from promptcanvas.adapters.db.embeddings import SqlEmbeddingStore
@@ -14,14 +14,19 @@ from promptcanvas.adapters.db.text_cache import SqlTextCacheStore
 from promptcanvas.adapters.db.uow import SqlUnitOfWork
 from promptcanvas.adapters.embedders import LazyEmbedder, build_embedder
 from promptcanvas.adapters.queue.embedded import EmbeddedQueue, WorkerPool
+from promptcanvas.adapters.ratelimit.memory import MemoryRateLimiter
 from promptcanvas.adapters.storage import open_storage
+from promptcanvas.adapters.throttle.breaker_memory import MemoryBreaker
 from promptcanvas.adapters.throttle.memory import MemoryThrottle
 from promptcanvas.adapters.vectors.memory import InProcessIndex
+from promptcanvas.domain.breaker import BreakerPolicy
 from promptcanvas.domain.jobs import RetryPolicy
+from promptcanvas.ports.breaker import CircuitBreaker
 from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.imports import ImportUnitOfWork
 from promptcanvas.ports.jobs import JobQueue, Throttle
 from promptcanvas.ports.providers import ProviderBase
+from promptcanvas.ports.ratelimit import RateLimiter
 from promptcanvas.ports.repositories import UnitOfWork
 from promptcanvas.ports.storage import Storage
 from promptcanvas.services.assets import AssetService
@@ -74,6 +79,8 @@ class Container:
     text_cache: TextCache  # exact + semantic cache for text-model calls (services/text_cache.py)
     gallery: Gallery  # outputs listing and batch actions for the web UI (services/gallery.py)
     portfolios: PortfolioService  # portfolios, share links, HTML zips (services/portfolios.py)
+    # Request rate limits (entrypoints/api/ratelimit.py reads it on every request).
+    rate_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
 
     def worker_pool(self, threads: int | None = None) -> WorkerPool:
         """In-process workers over the job table (embedded mode); call start() on it."""
@@ -134,6 +141,32 @@ def build_throttle(settings: Settings) -> Throttle:
     return MemoryThrottle()
 
 
+def build_rate_limiter(settings: Settings) -> RateLimiter:
+    """Request rate limits: shared through Redis when configured, else in-process."""
+    url = settings.redis_url or (settings.broker_url if settings.queue == "celery" else None)
+    if url:
+        from promptcanvas.adapters.ratelimit.redis import RedisRateLimiter
+
+        return RedisRateLimiter(url)
+    return MemoryRateLimiter()
+
+
+def build_breaker(settings: Settings) -> CircuitBreaker:
+    """Per-provider circuit breakers, shared like the throttle: Redis when configured."""
+    policy = BreakerPolicy(
+        threshold=settings.breaker_threshold,
+        window_seconds=settings.breaker_window_seconds,
+        open_seconds=settings.breaker_open_seconds,
+        max_open_seconds=max(settings.breaker_open_seconds, settings.breaker_max_open_seconds),
+    )
+    url = settings.redis_url or (settings.broker_url if settings.queue == "celery" else None)
+    if url:
+        from promptcanvas.adapters.throttle.breaker_redis import RedisBreaker
+
+        return RedisBreaker(url, policy)
+    return MemoryBreaker(policy)
+
+
 def build_storage(settings: Settings) -> Storage:
     """The file store named by settings."""
     secret = settings.s3_secret_access_key
@@ -190,6 +223,8 @@ def bootstrap(
         policy=policy,
         lease_seconds=settings.job_lease_seconds,
         queue=queue,
+        breaker=build_breaker(settings),
+        breaker_max_wait=settings.breaker_max_wait_seconds,
     )
     library = Library(uow, clock)
 
@@ -282,4 +317,5 @@ def bootstrap(
             base_url=settings.base_url,
             export_max_bytes=settings.portfolio_export_max_bytes,
         ),
+        rate_limiter=build_rate_limiter(settings),
     )

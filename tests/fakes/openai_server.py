@@ -9,7 +9,9 @@ unfiltered), validates each model's fields like the real API, paints real solid-
 
 Fault injection, changed at runtime with POST /_fake/config and reproducible from `seed`:
 each /v1 request draws one number and gets a 429 (with Retry-After), a 500, a stall longer
-than the client's timeout, or a malformed body, by the configured rates. Prompts containing
+than the client's timeout, a malformed body (`malformed_kind`: a truncated body, not JSON,
+the wrong shape, or base64 of bytes that are no image) or a connection reset (TCP RST, no
+answer), by the configured rates. Prompts containing
 `reject_marker` are refused by the content policy. `slow_stream_seconds` drips response bodies
 (all, or those under `slow_stream_only`).
 Every request is recorded (time.time(), path, model, prompt): GET /_fake/requests; POST
@@ -34,7 +36,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import uvicorn
@@ -44,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from tests.fakes import openai_rules as rules
+from tests.fakes.fault_injection import NOT_AN_IMAGE, RESET_FLAG, resettable, spoiled
 from tests.fakes.openai_rules import ApiError
 
 DEFAULT_API_KEY = "sk-fake-promptcanvas-0123456789"
@@ -63,6 +66,8 @@ class Faults(BaseModel):
     rate_timeout: float = Field(default=0.0, ge=0, le=1)
     stall_seconds: float = Field(default=5.0, ge=0)  # how long a "timeout" stalls
     rate_malformed: float = Field(default=0.0, ge=0, le=1)
+    malformed_kind: Literal["truncated", "not_json", "wrong_shape", "bad_base64"] = "truncated"
+    rate_reset: float = Field(default=0.0, ge=0, le=1)
     reject_marker: str | None = None
     slow_stream_seconds: float = Field(default=0.0, ge=0)  # drip each body over this long
     slow_stream_only: str | None = None  # ...only for paths starting with this ("/files/")
@@ -259,11 +264,19 @@ async def _front_door(state: FakeState, request: Request) -> Response | None:
         return None
     draw -= faults.rate_timeout
     if draw < faults.rate_malformed:
-        return Response(
-            b'{"created": 1700000000, "data": [{"b64_json": "iVBOR',
-            200,
-            media_type="application/json",
-        )
+        image = base64.b64encode(rules.make_image("malformed", (256, 256), "png")).decode()
+        body = json.dumps({"created": 1700000000, "data": [{"b64_json": image}]}).encode()
+        if faults.malformed_kind == "bad_base64":
+            body = body.replace(image.encode(), base64.b64encode(NOT_AN_IMAGE))
+        elif faults.malformed_kind == "truncated":
+            body = body[:60]
+        else:
+            body = spoiled(body, faults.malformed_kind, "application/json")
+        return Response(body, 200, media_type="application/json")
+    draw -= faults.rate_malformed
+    if draw < faults.rate_reset:
+        request.scope[RESET_FLAG] = True
+        return Response(status_code=500)
     return None
 
 
@@ -464,7 +477,12 @@ def running_fake_openai(api_key: str = DEFAULT_API_KEY, **faults: Any) -> Iterat
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", ws="none", http="h11"
+        resettable(app),
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        ws="none",
+        http="h11",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -12,6 +12,8 @@ from typing import Any
 
 import uvicorn
 
+from tests.fakes.fault_injection import resettable
+
 
 def _config(app: Any, **kwargs: Any) -> uvicorn.Config:
     # No websocket support: nothing here needs it, and importing a websocket library can
@@ -26,7 +28,7 @@ def running_app(app: Any, *, start_timeout: float = 10.0) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(_config(app, lifespan="on"))
+    server = uvicorn.Server(_config(resettable(app), lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

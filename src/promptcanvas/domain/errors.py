@@ -68,3 +68,9 @@ class StorageUnavailable(DomainError):
     """The file store cannot be written or read right now."""
 
     code = "storage_unavailable"
+
+
+class StorageFull(StorageUnavailable):
+    """The file store has no room left; nothing was stored."""
+
+    code = "insufficient_storage"

@@ -19,6 +19,14 @@ class ObjectNotFound(StorageError):
     """No object has that key."""
 
 
+class StorageFull(StorageError):
+    """The store has no room left (disk full, quota exceeded): nothing was written."""
+
+
+class StorageReadOnly(StorageError):
+    """The store refuses writes (read-only filesystem, write access denied): nothing was written."""
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectInfo:
     """What the store knows of one object."""
@@ -45,9 +53,11 @@ class Storage(abc.ABC):
       has no such URL (local files are served by the API instead).
     - `check()` raises StorageError when the store cannot be written right now.
     - `cleanup_temp(max_age_seconds)` removes what puts cut short by a crash left behind (never an
-      object), if older than max_age_seconds, and returns how many; stores that leave nothing
-      behind return 0.
-    Every other failure is raised as StorageError, never as a vendor exception.
+      object), if older than max_age_seconds, and returns how many; with dry_run=True it only
+      counts them. Stores that leave nothing behind return 0.
+    Every other failure is raised as StorageError, never as a vendor exception: StorageFull when
+    the store has no room left, StorageReadOnly when it refuses writes, the plain StorageError
+    when it cannot be reached or fails otherwise.
     """
 
     kind: str = "abstract"
@@ -92,8 +102,13 @@ class Storage(abc.ABC):
         validate_key(key)
         return None
 
-    def cleanup_temp(self, max_age_seconds: float = 3600) -> int:  # noqa: ARG002
-        """Remove leftovers of crashed puts older than max_age_seconds; returns how many."""
+    def cleanup_temp(
+        self,
+        max_age_seconds: float = 3600,  # noqa: ARG002
+        *,
+        dry_run: bool = False,  # noqa: ARG002
+    ) -> int:
+        """Remove (or with dry_run count) leftovers of crashed puts older than max_age_seconds."""
         return 0
 
     def locate(self, key: str) -> str:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from promptcanvas.domain import errors
 from promptcanvas.domain.assets import Asset, Generation, blob_key, thumbnail_key
 from promptcanvas.domain.errors import (
     Conflict,
@@ -19,10 +22,29 @@ from promptcanvas.domain.errors import (
 from promptcanvas.domain.ids import is_valid_id, new_id
 from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.repositories import UowFactory
-from promptcanvas.ports.storage import ObjectNotFound, Storage, StorageError
+from promptcanvas.ports.storage import (
+    ObjectNotFound,
+    Storage,
+    StorageError,
+    StorageFull,
+    StorageReadOnly,
+)
 from promptcanvas.services.imaging import inspect_image
 
 log = logging.getLogger(__name__)
+
+
+def write_refused(exc: StorageError) -> StorageUnavailable:
+    """The domain error for a write the file store refused, saying why when the store knows:
+    full (507) or read-only (503); never the store's own text (paths, endpoints)."""
+    if isinstance(exc, StorageFull):
+        return errors.StorageFull(
+            "the file store is full; nothing was stored. Free some space and try again"
+        )
+    if isinstance(exc, StorageReadOnly):
+        return StorageUnavailable("the file store is read-only right now; nothing was stored")
+    return StorageUnavailable("the file store cannot be written right now; nothing was stored")
+
 
 MAX_PARAMETERS_BYTES = 64 * 1024
 MAX_PARAMETERS_DEPTH = 32
@@ -47,6 +69,22 @@ def _clean_name(value: str | None, field: str, limit: int) -> str | None:
     if any(ord(c) < 32 for c in value):
         raise InvalidInput(f"{field} must not contain control characters", {"field": field})
     return value or None
+
+
+def clean_filename(value: str | None, limit: int = 255) -> str | None:
+    """An uploaded file's name as metadata only: its last path part, NFC, no control or
+    format characters, at most `limit` characters (keeping the extension). Storage keys come
+    from the content's hash, never from this."""
+    name = re.split(r"[/\\]", value or "")[-1]
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
+    name = unicodedata.normalize("NFC", name).strip()
+    if name in ("", ".", ".."):
+        return None
+    if len(name) > limit:
+        stem, dot, ext = name.rpartition(".")
+        keep = dot + ext if stem and len(ext) <= 16 else ""
+        name = name[: limit - len(keep)].rstrip() + keep
+    return name
 
 
 def parse_parameters(raw: str | None) -> dict[str, Any]:
@@ -133,7 +171,7 @@ class AssetService:
         provider = _clean_name(provider, "provider", 100) or "manual"
         model = _clean_name(model, "model", MAX_NAME)
         model_version = _clean_name(model_version, "model_version", 100)
-        filename = _clean_name((filename or "")[-255:], "filename", 255)
+        filename = clean_filename(filename)
         if prompt_id is not None:
             self._live_prompt(owner_id, prompt_id)
         info, thumb = inspect_image(data, max_pixels=self.max_pixels, thumb_size=self.thumb_size)
@@ -235,7 +273,7 @@ class AssetService:
             self.storage.put(key, data)
         except StorageError as exc:
             log.error("storage write failed for %s: %s", key, exc)
-            raise StorageUnavailable("the file store cannot be written right now") from None
+            raise write_refused(exc) from None
 
     def get(self, owner_id: str, asset_id: str) -> Asset:
         """One of the owner's assets."""

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from promptcanvas.domain.errors import TooLarge, UnsupportedMedia
+from promptcanvas.services.image_end import refuse_appended
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -72,6 +73,7 @@ def inspect_image(data: bytes, *, max_pixels: int, thumb_size: int) -> tuple[Ima
                 f"the limit is {max_pixels:,}",
                 {"field": "file", "width": width, "height": height, "limit": max_pixels},
             )
+        refuse_appended(data, image.format)  # polyglots: a ZIP, HTML... after the image
         media_type = _FORMATS[image.format]
         try:
             image.load()

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-from promptcanvas.domain.errors import DomainError, NotFound, StorageUnavailable
+from promptcanvas.domain.errors import DomainError, NotFound
 from promptcanvas.domain.ids import is_valid_id, new_id
 from promptcanvas.domain.jobs import Job, JobStatus
 from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.imports import ImportUowFactory
 from promptcanvas.ports.jobs import JobQueue
 from promptcanvas.ports.storage import ObjectNotFound, Storage, StorageError
+from promptcanvas.services.assets import write_refused
 from promptcanvas.services.import_backfill import fill_thumbnails
 from promptcanvas.services.import_scan import (
     FolderSource,
@@ -116,7 +117,7 @@ class ImportJobs:
             self.storage.put(key, upload.read())
         except StorageError as exc:
             log.error("staging an import zip failed: %s", exc)
-            raise StorageUnavailable("the file store cannot be written right now") from None
+            raise write_refused(exc) from None
         label = (name or "upload.zip").replace("\x00", "")[-255:]
         payload = {"source": "zip", "key": key, "name": label, "members": members}
         payload["thumbnails"] = thumbnails

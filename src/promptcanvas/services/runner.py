@@ -1,7 +1,8 @@
 """Runs jobs: claim from the table, call the provider under shared limits, store, finish.
 
 Retries, fallbacks and rate limits live here, once, for every provider. Adapters make one
-attempt each; this module decides what happens after it.
+attempt each; this module decides what happens after it. Each call first passes the
+provider's circuit breaker (`services.circuit`), which holds jobs back while it is open.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from datetime import timedelta
 from typing import Any
 
 from promptcanvas.domain.assets import Asset, Generation
+from promptcanvas.domain.breaker import BreakerState, Outcome, outcome_of
 from promptcanvas.domain.errors import DomainError
 from promptcanvas.domain.jobs import Job, JobStatus, RetryPolicy
+from promptcanvas.ports.breaker import CircuitBreaker
 from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.jobs import Attempt, JobQueue, Permit, Throttle
 from promptcanvas.ports.providers import ImageRequest, ProviderError, Unavailable
 from promptcanvas.ports.repositories import UowFactory
 from promptcanvas.services.assets import AssetService
+from promptcanvas.services.circuit import BreakerGate
 from promptcanvas.services.outputs import a1111_parameters, cache_key, embed_png_text
 from promptcanvas.services.providers import ProviderEntry, ProviderRegistry, image_cost
 
@@ -36,6 +40,8 @@ THROTTLE_WAIT_LIMIT = 10.0  # wait this long for a provider slot in-thread; long
 # A provider slot is held on a short lease of its own, renewed while the call runs, so the
 # slots of a crashed worker free up within seconds rather than after a provider timeout.
 SLOT_TTL_SECONDS = 15.0
+# A probe's lease on a half-open breaker outlasts its call: the provider timeout plus this.
+PROBE_SLACK_SECONDS = THROTTLE_WAIT_LIMIT + 5.0
 
 
 def worker_name(label: str = "w") -> str:
@@ -77,8 +83,18 @@ class JobRunner:
         policy: RetryPolicy,
         lease_seconds: float,
         queue: JobQueue | None = None,
+        breaker: CircuitBreaker | None = None,
+        breaker_max_wait: float = 900.0,
     ) -> None:
         self.uow = uow
+        self.gate = BreakerGate(
+            breaker,
+            uow,
+            clock,
+            queue,
+            max_wait=breaker_max_wait,
+            probe_slack=PROBE_SLACK_SECONDS,
+        )
         self.registry = registry
         self.assets = assets
         self.throttle = throttle
@@ -271,8 +287,12 @@ class JobRunner:
         request = _request(target, self._init_image(job, target))
         if target.get("cache") and self._from_cache(job, token, target):
             return
+        admission = self.gate.admit(job, token, target, entry)
+        if admission is None:
+            return
         permit = self._acquire(job, token, entry)
         if permit is None:
+            self.gate.outcome(entry, admission, Outcome.NEUTRAL)
             return
         with self._lock:
             self._permits[job.id] = permit
@@ -283,13 +303,17 @@ class JobRunner:
             if len(result.images) < request.n:
                 raise Unavailable(f"the provider returned {len(result.images)} of {request.n}")
         except ProviderError as exc:
+            self.gate.outcome(entry, admission, outcome_of(exc.kind))
             self._failed(job, token, target, exc, started)
             return
         except Exception:
             log.exception("provider %s raised an unexpected error", entry.name)
+            self.gate.outcome(entry, admission, Outcome.FAILURE)
             err = Unavailable("the provider adapter failed unexpectedly")
             self._failed(job, token, target, err, started)
             return
+        else:
+            self.gate.outcome(entry, admission, Outcome.SUCCESS)
         finally:
             with self._lock:
                 self._permits.pop(job.id, None)
@@ -485,6 +509,26 @@ class JobRunner:
             if uow.jobs.finish(done, token):
                 uow.commit()
         return True
+
+    # -- circuit breaker ------------------------------------------------------------------
+
+    @property
+    def breaker(self) -> CircuitBreaker | None:
+        """The per-provider circuit breakers (None: none)."""
+        return self.gate.breaker
+
+    @property
+    def breaker_max_wait(self) -> float:
+        """How long a job may wait for an open breaker with no fallback left."""
+        return self.gate.max_wait
+
+    @breaker_max_wait.setter
+    def breaker_max_wait(self, seconds: float) -> None:
+        self.gate.max_wait = seconds
+
+    def circuit(self, provider: str) -> BreakerState:
+        """The provider's breaker state (CLOSED without a breaker or when it is unreadable)."""
+        return self.gate.circuit(provider)
 
     def _acquire(self, job: Job, token: str, entry: ProviderEntry) -> Permit | None:
         config = entry.config

@@ -13,7 +13,10 @@ Decisions worth knowing:
   not InvalidRequest (the request is fine, the account is not), and marked not retryable:
   retrying cannot fix it. So is a result URL that the fetch guard refuses.
 - The SDK does not validate response bodies, so every field read here is type-checked; a
-  body of the wrong shape is Unavailable.
+  body of the wrong shape, not JSON, cut short, or with image data that is no image is
+  Unavailable, and so retryable: such bodies come from overloaded servers and proxies, and
+  the next attempt usually gets a good one (the retry policy bounds the attempts, and the
+  circuit breaker counts them as the provider being unhealthy).
 - Provider messages are passed on shortened and with the API key blanked out; an SDK error
   whose text holds the key is not chained as the cause.
 """
@@ -179,6 +182,8 @@ class OpenAIProvider(ImageModel, TextModel, VisionModel):
         images = []
         for index, item in enumerate(items):
             data = self._image_bytes(item)
+            if sniff(data) is None:  # valid base64 (or a download) of something else
+                raise Unavailable(f"{self._where} returned image data that is not an image")
             images.append(
                 GeneratedImage(
                     data,

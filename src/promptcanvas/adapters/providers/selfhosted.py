@@ -23,6 +23,7 @@ from promptcanvas.ports.providers.errors import InvalidRequest, RateLimited, Tim
 from promptcanvas.settings import ProviderConfig
 
 _DETAIL_CHARS = 300
+_FRAMING_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 class ConfigAuth(httpx.Auth):
@@ -92,14 +93,43 @@ def where(config: ProviderConfig) -> str:
 def send(
     config: ProviderConfig, client: httpx.Client, method: str, url: str, **kwargs: Any
 ) -> httpx.Response:
-    """One HTTP exchange; transport failures become Timeout or Unavailable."""
+    """One HTTP exchange; transport failures become Timeout or Unavailable.
+
+    httpx's timeout bounds each read, not the whole answer: a server that trickles its body
+    a little faster than that would hold the call for ever. So the body is read here against
+    the same budget as a whole (`timeout`, else the provider's), and a slow stream is a
+    Timeout too.
+    """
+    budget = kwargs.get("timeout")
+    budget = float(budget) if isinstance(budget, int | float) else config.timeout_seconds
+    end = time.monotonic() + budget
     try:
-        return client.request(method, url, **kwargs)
+        with client.stream(method, url, **kwargs) as streamed:
+            body = []
+            for chunk in streamed.iter_bytes():
+                body.append(chunk)
+                if time.monotonic() > end:
+                    raise Timeout(
+                        f"{where(config)} did not finish its answer in {round(budget, 1):g} s"
+                    )
     except httpx.TimeoutException as exc:
         raise Timeout(f"{where(config)} did not answer in time ({type(exc).__name__})") from None
     except httpx.RequestError as exc:
         # The exception text can carry the URL (and so any userinfo in it): name only its kind.
         raise Unavailable(f"cannot reach {where(config)} ({type(exc).__name__})") from None
+    # The body is decoded already: the headers that described its encoding no longer apply.
+    headers = [
+        (name, value)
+        for name, value in streamed.headers.multi_items()
+        if name.lower() not in _FRAMING_HEADERS
+    ]
+    return httpx.Response(
+        streamed.status_code,
+        headers=headers,
+        content=b"".join(body),
+        request=streamed.request,
+        extensions=streamed.extensions,
+    )
 
 
 def probe(client: httpx.Client, path: str, timeout: float) -> str | None:

@@ -19,6 +19,8 @@ from promptcanvas.ports.storage import (
     ObjectNotFound,
     Storage,
     StorageError,
+    StorageFull,
+    StorageReadOnly,
     validate_key,
 )
 
@@ -61,7 +63,7 @@ class LocalStorage(Storage):
                 raise
             _fsync_dir(path.parent)
         except OSError as exc:
-            raise self._error(f"cannot store {key!r}", exc) from exc
+            raise self._error(f"cannot store {key!r}", exc, write=True) from exc
 
     def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
         """Write every object into place, then make them all durable with one syncfs.
@@ -90,7 +92,7 @@ class LocalStorage(Storage):
                     raise
             _syncfs(self._root)
         except OSError as exc:
-            raise self._error(f"cannot store {len(items)} objects", exc) from exc
+            raise self._error(f"cannot store {len(items)} objects", exc, write=True) from exc
 
     def open(self, key: str) -> BinaryIO:
         """Open the object for reading."""
@@ -120,7 +122,7 @@ class LocalStorage(Storage):
         except (*_MISSING, IsADirectoryError):
             return
         except OSError as exc:
-            raise self._error(f"cannot delete {key!r}", exc) from exc
+            raise self._error(f"cannot delete {key!r}", exc, write=True) from exc
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every object under prefix (temp files excluded)."""
@@ -145,7 +147,7 @@ class LocalStorage(Storage):
             probe.unlink()
         except OSError as exc:
             _unlink_quietly(probe)
-            raise self._error("not writable", exc) from exc
+            raise self._error("not writable", exc, write=True) from exc
 
     def url_for(self, key: str, expires: int = 3600) -> str | None:  # noqa: ARG002
         """None: local files are served by the API, not by direct URL."""
@@ -156,8 +158,8 @@ class LocalStorage(Storage):
         """The file's path."""
         return str(self._path(key))
 
-    def cleanup_temp(self, max_age_seconds: float = 3600) -> int:
-        """Remove temp files left by crashed puts; returns how many were removed."""
+    def cleanup_temp(self, max_age_seconds: float = 3600, *, dry_run: bool = False) -> int:
+        """Remove (or with dry_run count) temp files left by crashed puts; returns how many."""
         cutoff = time.time() - max_age_seconds
         removed = 0
         try:
@@ -166,7 +168,8 @@ class LocalStorage(Storage):
                     try:
                         info = entry.stat(follow_symlinks=False)
                         if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
-                            os.unlink(entry.path)
+                            if not dry_run:
+                                os.unlink(entry.path)
                             removed += 1
                     except FileNotFoundError:
                         continue  # renamed into place or removed meanwhile
@@ -186,16 +189,18 @@ class LocalStorage(Storage):
             raise StorageError(f"local storage at {self._root}: {key!r} resolves outside the root")
         return path
 
-    def _error(self, action: str, exc: OSError) -> StorageError:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            reason = "disk full"
+    def _error(self, action: str, exc: OSError, *, write: bool = False) -> StorageError:
+        """The port's error for an OSError: full, read-only (a refused write), or other."""
+        kind: type[StorageError] = StorageError
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            kind, reason = StorageFull, "disk full"
         elif exc.errno == errno.EROFS:
-            reason = "read-only filesystem"
+            kind, reason = StorageReadOnly, "read-only filesystem"
         elif exc.errno in (errno.EACCES, errno.EPERM):
-            reason = "permission denied"
+            kind, reason = (StorageReadOnly if write else StorageError), "permission denied"
         else:
             reason = exc.strerror or str(exc)
-        return StorageError(f"local storage at {self._root}: {action}: {reason}")
+        return kind(f"local storage at {self._root}: {action}: {reason}")
 
 
 def _walk(start: Path, base: str, prefix: str) -> Iterator[ObjectInfo]:

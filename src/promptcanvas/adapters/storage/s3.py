@@ -15,10 +15,19 @@ from promptcanvas.ports.storage import (
     ObjectNotFound,
     Storage,
     StorageError,
+    StorageFull,
+    StorageReadOnly,
     validate_key,
 )
 
 _NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
+# What S3-compatible stores answer when they have no room: MinIO's drive threshold and bucket
+# quota, Ceph's quota, and any store that sends HTTP 507.
+_FULL = frozenset(
+    {"XMinioStorageFull", "XMinioAdminBucketQuotaExceeded", "QuotaExceeded", "StorageFull", "507"}
+)
+# A refused write: the credentials may read but not write (a read-only key or bucket policy).
+_REFUSED = frozenset({"AccessDenied", "403", "AllAccessDisabled"})
 
 
 class S3Storage(Storage):
@@ -78,7 +87,7 @@ class S3Storage(Storage):
         try:
             self._client.put_object(Bucket=self._bucket, Key=name, Body=data)
         except (ClientError, BotoCoreError) as exc:
-            raise self._error(f"cannot store {key!r}", exc) from exc
+            raise self._error(f"cannot store {key!r}", exc, write=True) from exc
 
     def open(self, key: str) -> BinaryIO:
         """Download the object and return it as a stream."""
@@ -119,7 +128,7 @@ class S3Storage(Storage):
         try:
             self._client.delete_object(Bucket=self._bucket, Key=name)
         except (ClientError, BotoCoreError) as exc:
-            raise self._error(f"cannot delete {key!r}", exc) from exc
+            raise self._error(f"cannot delete {key!r}", exc, write=True) from exc
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every object under prefix, keyed as the caller named it."""
@@ -168,13 +177,25 @@ class S3Storage(Storage):
     def _full(self, key_or_prefix: str) -> str:
         return f"{self._prefix}/{key_or_prefix}" if self._prefix else key_or_prefix
 
-    def _error(self, action: str, exc: Exception) -> StorageError:
+    def _error(self, action: str, exc: Exception, *, write: bool = False) -> StorageError:
+        """The port's error for a boto failure: full, read-only (a refused write), or other."""
+        kind: type[StorageError] = StorageError
+        if isinstance(exc, ClientError):
+            codes = {_code(exc), _status(exc)}
+            if codes & _FULL:
+                kind = StorageFull
+            elif write and codes & _REFUSED:
+                kind = StorageReadOnly
         # botocore messages carry the operation, code and endpoint, never the credentials.
-        return StorageError(f"s3 bucket {self._bucket!r}: {action}: {exc}")
+        return kind(f"s3 bucket {self._bucket!r}: {action}: {exc}")
 
 
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _status(exc: ClientError) -> str:
+    return str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
 
 
 def _is_valid_key(key: str) -> bool:

@@ -1,1 +1,2 @@
-"""Throttle adapters: in-process (embedded) and Redis (shared by every worker machine)."""
+"""Throttle and circuit breaker adapters: in-process (embedded) and Redis (shared by every
+worker machine)."""

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from promptcanvas import __version__
 from promptcanvas.bootstrap import Container
 from promptcanvas.entrypoints.api import errors
+from promptcanvas.entrypoints.api.ratelimit import RateLimit
 from promptcanvas.entrypoints.api.routes import (
     account,
     assets,
@@ -30,6 +31,7 @@ from promptcanvas.entrypoints.api.routes import (
     recommendations,
     similar,
 )
+from promptcanvas.entrypoints.api.security import SecurityHeaders
 from promptcanvas.entrypoints.web import (
     gallery,
     jobs_pages,
@@ -153,4 +155,7 @@ def create_app(container: Container, *, workers: bool = False) -> Any:
     pages.install(app)
     for web in (pages, gallery, prompt_pages, jobs_pages, portfolio_pages, settings_pages):
         app.include_router(web.router)
-    return BodyLimit(app, container.settings.max_upload_bytes + _SLACK)
+    # Outermost first: every answer gets the security headers (a 413 or 429 too); a caller over
+    # its rate limit is refused before its body is read.
+    limited = BodyLimit(app, container.settings.max_upload_bytes + _SLACK)
+    return SecurityHeaders(RateLimit(limited, container))

@@ -25,6 +25,7 @@ STATUS = {
     errors.UnsupportedMedia: 415,
     errors.Unauthenticated: 401,
     errors.Forbidden: 403,
+    errors.StorageFull: 507,  # before its base class: the first match wins
     errors.StorageUnavailable: 503,
 }
 

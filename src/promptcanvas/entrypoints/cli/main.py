@@ -128,6 +128,7 @@ def serve(
             port=settings.port,
             log_level="info",
             timeout_graceful_shutdown=10,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
     finally:
         c.close()
@@ -182,26 +183,35 @@ def restore(path: Path) -> None:
 
 @app.command()
 def doctor(
-    repair: Annotated[bool, typer.Option(help="Delete orphaned files")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            help="Fix what can be fixed: delete orphaned and stale temp files, regenerate "
+            "thumbnails, re-queue (or fail) jobs of dead workers, remove dangling rows"
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
-    """Check that database and file store agree; --repair sweeps orphaned and stale temp files."""
-    from datetime import timedelta
+    """Check that database and file store agree (server may run); exit 1 while problems remain."""
+    from promptcanvas.adapters.db.consistency import SqlConsistency
+    from promptcanvas.services.doctor import Doctor
+    from promptcanvas.services.imaging import inspect_image
 
     with container() as c:
-        sweep = c.maintenance.sweep(delete=repair, grace=timedelta(0))
-        missing = c.maintenance.missing_files()
-    result = {
-        "scanned_files": sweep.scanned,
-        "orphaned_files": len(sweep.orphans),
-        "deleted_files": sweep.deleted,
-        "deleted_temp_files": sweep.temp_deleted,
-        "rows_with_missing_files": missing,
-    }
+        assets = c.assets
+
+        def thumbnail(data: bytes) -> bytes:
+            _info, thumb = inspect_image(
+                data, max_pixels=assets.max_pixels, thumb_size=assets.thumb_size
+            )
+            return thumb
+
+        checker = Doctor(c.maintenance, SqlConsistency(c.db), thumbnailer=thumbnail, queue=c.queue)
+        report = checker.run(repair=repair)
     if as_json:
-        print_json(result)
+        print_json(report.as_dict())
     else:
-        for key, value in result.items():
-            console.print(f"{key}: {value if not isinstance(value, list) else len(value)}")
-    if missing:
+        for line in report.summary():
+            console.print(line)
+    if report.problems:
         raise typer.Exit(1)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from promptcanvas import __version__
@@ -131,5 +131,28 @@ def render(
     )
     response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
     if request.query_params.get("lang") in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+        set_cookie(response, request, LANG_COOKIE, lang, max_age=365 * 86400)
     return response
+
+
+def set_cookie(
+    response: Response,
+    request: Request,
+    name: str,
+    value: str,
+    *,
+    max_age: int | None,
+    httponly: bool = False,
+) -> None:
+    """Every cookie the server sets: path /, SameSite=Lax, Secure when served over HTTPS.
+
+    `max_age=None` deletes the cookie. Language and theme stay readable by scripts (the theme
+    toggle writes the same cookie); the session is HttpOnly.
+    """
+    secure = request.url.scheme == "https"
+    if max_age is None:
+        response.delete_cookie(name, path="/", secure=secure, httponly=httponly, samesite="lax")
+        return
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=httponly, samesite="lax", secure=secure, path="/"
+    )

@@ -15,6 +15,7 @@ from promptcanvas.entrypoints.web.base import (
     SignInRequired,
     form_csrf_ok,
     render,
+    set_cookie,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -45,14 +46,13 @@ def login(request: Request, c: ContainerDep, token: str = "") -> Response:
     except Unauthenticated:
         return render(request, c, "home.html", status=401, error=True)
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(
+    set_cookie(
+        response,
+        request,
         SESSION_COOKIE,
         session,
         max_age=c.settings.session_ttl_seconds,
         httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
     )
     return response
 
@@ -67,5 +67,5 @@ async def logout(request: Request, c: ContainerDep) -> Response:
     if session:
         c.users.logout(session)
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    set_cookie(response, request, SESSION_COOKIE, "", max_age=None, httponly=True)
     return response

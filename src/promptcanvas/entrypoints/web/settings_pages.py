@@ -7,7 +7,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from promptcanvas.domain.users import User
 from promptcanvas.entrypoints.api.deps import ContainerDep
-from promptcanvas.entrypoints.web.base import THEME_COOKIE, THEMES, PageUser, form_csrf_ok, render
+from promptcanvas.entrypoints.web.base import (
+    THEME_COOKIE,
+    THEMES,
+    PageUser,
+    form_csrf_ok,
+    render,
+    set_cookie,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,5 +52,5 @@ async def choose_theme(request: Request, c: ContainerDep, user: PageUser) -> Res
     if chosen not in THEMES:
         return _page(request, c, user, status=400, form_error="theme")
     response = RedirectResponse("/settings", status_code=303)
-    response.set_cookie(THEME_COOKIE, str(chosen), max_age=365 * 86400, samesite="lax", path="/")
+    set_cookie(response, request, THEME_COOKIE, str(chosen), max_age=365 * 86400)
     return response

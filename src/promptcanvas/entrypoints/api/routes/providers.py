@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
-from promptcanvas.entrypoints.api.schemas import ErrorPublic
+from promptcanvas.entrypoints.api.schemas import API_ERRORS
 
-router = APIRouter(prefix="/api/v1", tags=["providers"])
+router = APIRouter(prefix="/api/v1", tags=["providers"], responses=API_ERRORS)
 HEALTH_TIMEOUT = 3.0
 
 
@@ -19,6 +19,11 @@ class HealthPublic(BaseModel):
     ok: bool
     detail: str | None
     checked_at: datetime
+
+
+class CircuitPublic(BaseModel):
+    state: Literal["closed", "open", "half_open"]  # open: jobs go to fallbacks or wait
+    retry_at: datetime | None  # when an open breaker lets one probe call through
 
 
 class ProviderPublic(BaseModel):
@@ -29,6 +34,7 @@ class ProviderPublic(BaseModel):
     requests_per_minute: int | None
     models: list[dict[str, Any]]
     health: HealthPublic | None
+    circuit: CircuitPublic
 
 
 class ProvidersPublic(BaseModel):
@@ -38,7 +44,6 @@ class ProvidersPublic(BaseModel):
 @router.get(
     "/providers",
     response_model=ProvidersPublic,
-    responses={401: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
 )
 def list_providers(
     _user: CurrentUser,
@@ -54,5 +59,12 @@ def list_providers(
         state = None
         if name in checked:
             state = HealthPublic(ok=checked[name] is None, detail=checked[name], checked_at=now)
-        data.append(ProviderPublic(**described, health=state))
+        breaker = c.runner.circuit(name)
+        circuit = CircuitPublic(
+            state=breaker.circuit.value,
+            retry_at=None
+            if breaker.circuit == "closed"
+            else datetime.fromtimestamp(breaker.until, UTC),
+        )
+        data.append(ProviderPublic(**described, health=state, circuit=circuit))
     return ProvidersPublic(data=data)

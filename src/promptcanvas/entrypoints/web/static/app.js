@@ -107,7 +107,8 @@
   }
 
   function setCookie(name, value) {
-    document.cookie = name + "=" + encodeURIComponent(value) + "; path=/; max-age=31536000; samesite=lax";
+    const secure = location.protocol === "https:" ? "; secure" : "";
+    document.cookie = name + "=" + encodeURIComponent(value) + "; path=/; max-age=31536000; samesite=lax" + secure;
   }
 
   function initTheme() {

@@ -1,0 +1,1 @@
+"""Rate limiters: in-process (embedded) and Redis (shared by every API replica)."""
