@@ -59,15 +59,27 @@ def later(seconds: float, work: Any) -> threading.Thread:
 
 
 def test_snapshot_then_each_change_of_my_jobs_only(
-    container: Container, alice: Api, bob: Api
+    container: Container, alice: Api, bob: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     add_fake(container)
+    # The changes must come after the snapshot was read, however slow the machine is.
+    snapshot_taken = threading.Event()
+    real_snapshot = job_events.snapshot_jobs
+
+    def snapshot_then_signal(c: Container, owner_id: str) -> Any:
+        try:
+            return real_snapshot(c, owner_id)
+        finally:
+            snapshot_taken.set()
+
+    monkeypatch.setattr(job_events, "snapshot_jobs", snapshot_then_signal)
     waiting = submit(container, alice, "a quiet harbour")
     running = submit(container, alice, "a loud market")
     bobs = submit(container, bob, "bob's secret")
     made: dict[str, str] = {}
 
     def changes() -> None:
+        assert snapshot_taken.wait(30)
         container.generations.cancel(alice.user_id, waiting)
         now = datetime.now(UTC)
         with container.runner.uow() as uow:

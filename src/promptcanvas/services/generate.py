@@ -257,6 +257,26 @@ class GenerationService:
         if len(req.fallback) > MAX_FALLBACKS:
             raise InvalidInput(f"at most {MAX_FALLBACKS} fallbacks", {"field": "fallback"})
         init_image = self._init_image(owner_id, req.params.get("init_asset_id"))
+        try:
+            job = self._store(owner_id, req, key, fingerprint, init_image)
+        except Conflict:
+            # A racing request with the same idempotency key may have stored its job between
+            # our look and our insert: answer with that job, as if we had found it first.
+            winner = self._existing(owner_id, key, fingerprint) if key is not None else None
+            if winner is None:
+                raise
+            return winner
+        self.queue.enqueue([job.id])
+        return Submitted(job, job.generation_ids, True)
+
+    def _store(
+        self,
+        owner_id: str,
+        req: GenerationRequest,
+        key: str | None,
+        fingerprint: str,
+        init_image: bytes | None,
+    ) -> Job:
         now = self.clock.now()
         with self.uow() as uow:
             if req.prompt_id is not None:
@@ -292,8 +312,7 @@ class GenerationService:
             uow.jobs.add_many([job])
             uow.assets.add_generations(gens)
             uow.commit()
-        self.queue.enqueue([job.id])
-        return Submitted(job, job.generation_ids, True)
+        return job
 
     def _existing(self, owner_id: str, key: str, fingerprint: str) -> Submitted | None:
         with self.uow(write=False) as uow:

@@ -22,6 +22,7 @@ from promptcanvas.adapters.db.tables import (
     jobs,
 )
 from promptcanvas.domain.assets import Generation
+from promptcanvas.domain.errors import Conflict
 from promptcanvas.domain.jobs import TERMINAL, Job, JobStatus
 from promptcanvas.ports import jobs as ports
 
@@ -71,9 +72,33 @@ class SqlJobRepository(ports.JobRepository):
         self.conn = conn
 
     def add_many(self, new: Sequence[Job]) -> None:
-        """Insert jobs with one executemany."""
-        if new:
-            self.conn.execute(jobs.insert(), [_job_row(j) for j in new])
+        """Insert jobs with one executemany.
+
+        If a racing request stored a job with the same owner and idempotency key first (after
+        the caller looked for one), raise Conflict naming that job rather than a database error.
+        """
+        if not new:
+            return
+        rows = [_job_row(j) for j in new]
+        if not any(j.idempotency_key for j in new):
+            self.conn.execute(jobs.insert(), rows)
+            return
+        try:
+            with self.conn.begin_nested():  # a savepoint: PostgreSQL can go on after the error
+                self.conn.execute(jobs.insert(), rows)
+        except sa.exc.IntegrityError:
+            keyed = (
+                self.by_idempotency_key(j.owner_id, j.idempotency_key)
+                for j in new
+                if j.idempotency_key
+            )
+            taken = next((j for j in keyed if j is not None), None)
+            if taken is None:
+                raise
+            raise Conflict(
+                "another request with this idempotency_key stored its job first",
+                {"field": "idempotency_key", "job_id": taken.id},
+            ) from None
 
     def get(self, owner_id: str | None, job_id: str) -> Job | None:
         """A job by id, optionally scoped to its owner."""

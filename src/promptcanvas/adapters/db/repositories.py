@@ -23,6 +23,7 @@ from promptcanvas.adapters.db.tables import (
     users,
 )
 from promptcanvas.domain.assets import Asset, Generation
+from promptcanvas.domain.errors import Conflict
 from promptcanvas.domain.projects import Project
 from promptcanvas.domain.prompts import Prompt
 from promptcanvas.domain.users import ApiKey, User
@@ -395,7 +396,19 @@ class SqlAssetRepository(ports.AssetRepository):
         )
 
     def generation_with_asset(self, prompt_id: str, asset_id: str) -> Generation | None:
-        """A generation of this prompt that holds this asset."""
+        """A generation of this prompt that holds this asset.
+
+        On PostgreSQL this first locks the prompt's row until the transaction ends, so racing
+        callers that check here and then add a generation queue up and the later ones see the
+        earlier one's (READ COMMITTED: each statement sees what committed before it). SQLite
+        writers are serialised already (one writer, BEGIN IMMEDIATE).
+        """
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(
+                sa.select(prompts.c.pk)
+                .where(prompts.c.id == prompt_id)
+                .with_for_update(key_share=True)  # NO KEY UPDATE: revisions may still refer
+            )
         ids = sa.select(generation_assets.c.generation_id).where(
             generation_assets.c.asset_id == asset_id
         )
@@ -431,16 +444,24 @@ class SqlProjectRepository(ports.ProjectRepository):
         )
 
     def add(self, project: Project) -> None:
-        """Insert a new project."""
-        self.conn.execute(
-            projects.insert().values(
-                id=project.id,
-                owner_id=project.owner_id,
-                name=project.name,
-                description=project.description,
-                created_at=project.created_at,
+        """Insert a new project; Conflict if the owner has one of that name (even one a racing
+        request added after the caller looked)."""
+        try:
+            self.conn.execute(
+                projects.insert().values(
+                    id=project.id,
+                    owner_id=project.owner_id,
+                    name=project.name,
+                    description=project.description,
+                    created_at=project.created_at,
+                )
             )
-        )
+        except sa.exc.IntegrityError as exc:
+            # PostgreSQL names the constraint; SQLite names its columns.
+            names = ("uq_projects_owner_name", "projects.owner_id, projects.name")
+            if not any(name in str(exc.orig) for name in names):
+                raise
+            raise Conflict(f"a project named {project.name!r} exists", {"field": "name"}) from None
 
     def get(self, owner_id: str, project_id: str) -> Project | None:
         """The owner's project."""
