@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from promptcanvas.domain.assets import Asset
+from promptcanvas.domain.prompts import Prompt
 from promptcanvas.ports.repositories import UnitOfWork
 
 IMPORTED = "imported"
@@ -73,6 +74,10 @@ class ImportRepository(abc.ABC):
 
         An asset whose bytes the owner already has keeps its existing row.
         """
+
+    @abc.abstractmethod
+    def add_prompts(self, new: Sequence[Prompt]) -> None:
+        """Insert new prompts with their tags and search entries, in a few statements (sets pk)."""
 
     @abc.abstractmethod
     def unthumbnailed(self, owner_id: str, after_id: str | None, limit: int) -> list[Asset]:

@@ -1,7 +1,8 @@
 """One import run: chunks of files pipelined through read, thumbnail, store and record.
 
 While chunk N is being read and checked on the I/O threads, the thumbnails of chunk N-1 are
-made in worker processes and its files written to the store; then chunk N-1 is recorded.
+made in worker processes (which read the files themselves) and its files written to the
+store; then chunk N-1 is recorded.
 Files are always stored before the transaction that records them (a crash in between leaves
 only orphans for the sweeper), and chunks are recorded in order.
 """
@@ -21,7 +22,9 @@ from promptcanvas.domain.ids import new_id
 from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.imports import FAILED, FileState, ImportUowFactory
 from promptcanvas.ports.storage import Storage, StorageError
+from promptcanvas.services.assets import write_refused
 from promptcanvas.services.import_media import (
+    CHANGED,
     TRUNCATED,
     Rejected,
     Thumb,
@@ -30,7 +33,7 @@ from promptcanvas.services.import_media import (
     make_thumbnail,
     sniff,
 )
-from promptcanvas.services.import_scan import MAGIC_BYTES, Entry, Source
+from promptcanvas.services.import_scan import MAGIC_BYTES, Entry, FolderSource, Source
 from promptcanvas.services.import_summary import Tally
 from promptcanvas.services.import_write import ChunkWriter, ImportOptions, Loaded
 from promptcanvas.services.metadata.reader import read_metadata
@@ -39,6 +42,7 @@ from promptcanvas.services.metadata.record import GenerationMetadata
 log = logging.getLogger(__name__)
 
 IO_THREADS = 8  # reads, hashing and fsyncs release the GIL
+THUMB_GROUP = 8  # files per thumbnail task (a chunk's ~100 files keep two workers even)
 
 
 def path_key(key: str) -> str:
@@ -56,6 +60,15 @@ class Failed:
     record: bool = True  # False for problems that may pass (a file that could not be opened)
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A chunk read: files settled without reading (state, name, reason), and the rest loaded."""
+
+    keys: dict[str, str]
+    settled: list[tuple[str, str, str | None]]
+    results: list[Loaded | Failed | None]
+
+
 @dataclass
 class _Batch:
     """A chunk between reading and recording."""
@@ -64,7 +77,7 @@ class _Batch:
     fresh: list[Loaded]
     duplicates: list[Loaded]
     failed: list[Failed]
-    thumbs: list[Future[Thumb]] = field(default_factory=list)
+    thumbs: list[Future[list[Thumb]]] = field(default_factory=list)  # THUMB_GROUP files each
     files: list[tuple[str, bytes]] = field(default_factory=list)  # to store: key, bytes
 
 
@@ -103,6 +116,8 @@ class ImportRun:
         self.thumbnailer = thumbnailer
         self.writer = ChunkWriter(uow, clock, owner_id, self.run_id, options)
         self._restores: list[Future[None]] = []
+        # Thumbnail workers read folder files themselves (not zip members: those are in memory).
+        self._by_path = isinstance(source, FolderSource) and options.thumbnails
 
     def process(self, entries: Sequence[Entry]) -> None:
         """Settle these files (one chunk, start to end): skip, import, or report each one."""
@@ -110,10 +125,13 @@ class ImportRun:
 
     def start(self, entries: Sequence[Entry]) -> _Batch:
         """Read and check a chunk, then start storing it (and making its thumbnails)."""
+        return self.prepare(self.read(entries))
+
+    def read(self, entries: Sequence[Entry]) -> _Read:
+        """Decide which files need reading, and read, hash and parse them (no counting yet)."""
         keys = {e.key: path_key(e.key) for e in entries}
-        for e in entries:
-            if e.problem:
-                self.tally.add(FAILED, e.name, e.problem)
+        settled: list[tuple[str, str, str | None]]
+        settled = [(FAILED, e.name, e.problem) for e in entries if e.problem]
         entries = [e for e in entries if not e.problem]
         with self.uow(write=False) as uow:
             seen = uow.imports.seen(self.owner_id, [keys[e.key] for e in entries])
@@ -124,12 +142,18 @@ class ImportRun:
                 todo.append(e)
             elif state.run_id == self.run_id or state.state == FAILED:
                 # Settled by this run before a crash, or failing still: count it as it was.
-                self.tally.add(state.state, e.name, state.reason)
+                settled.append((state.state, e.name, state.reason))
             else:
-                self.tally.add("unchanged", e.name)
+                settled.append(("unchanged", e.name, None))
+        return _Read(keys, settled, list(self.io.map(self._load, todo)))
+
+    def prepare(self, read: _Read) -> _Batch:
+        """Count what was settled unread, split new bytes from duplicates, start thumbnails."""
+        for state, name, reason in read.settled:
+            self.tally.add(state, name, reason)
         loaded: list[Loaded] = []
         failed: list[Failed] = []
-        for result in self.io.map(self._load, todo):
+        for result in read.results:
             if result is None:
                 self.tally.add("ignored", "")
             elif isinstance(result, Failed):
@@ -137,22 +161,40 @@ class ImportRun:
             else:
                 loaded.append(result)
         fresh, duplicates = self.writer.split(loaded)
-        batch = _Batch(keys, fresh, duplicates, failed)
+        batch = _Batch(read.keys, fresh, duplicates, failed)
         batch.files = [(x.asset_key, x.data) for x in fresh]
         if self.options.thumbnails:
-            batch.thumbs = [self.thumbnailer.submit(x.data) for x in fresh]
+            for i in range(0, len(fresh), THUMB_GROUP):
+                group = [
+                    (x.entry.key if self._by_path else None, x.data, x.sha)
+                    for x in fresh[i : i + THUMB_GROUP]
+                ]
+                batch.thumbs.append(self.thumbnailer.submit_group(group))
         return batch
+
+    def _thumbs(self, batch: _Batch) -> list[Thumb]:
+        """The chunk's thumbnails, in the order of batch.fresh."""
+        made: list[Thumb] = []
+        size = self.thumbnailer.size
+        for i, future in enumerate(batch.thumbs):
+            group = batch.fresh[i * THUMB_GROUP : (i + 1) * THUMB_GROUP]
+            try:
+                thumbs = future.result()
+            except BrokenExecutor:  # a worker process died: make these here
+                thumbs = [make_thumbnail(x.data, size) for x in group]
+            # A file changed after we read it: the thumbnail is made from the bytes we store.
+            made += [
+                make_thumbnail(x.data, size) if t.error == CHANGED else t
+                for x, t in zip(group, thumbs, strict=True)
+            ]
+        return made
 
     def finish(self, batch: _Batch) -> None:
         """Wait for the chunk's files to be stored, then record it in one transaction."""
         fresh, duplicates, failed = batch.fresh, batch.duplicates, batch.failed
         if batch.thumbs:
             broken: dict[str, str] = {}
-            for x, future in zip(fresh, batch.thumbs, strict=True):
-                try:
-                    thumb = future.result()
-                except BrokenExecutor:  # a worker process died: make this one here
-                    thumb = make_thumbnail(x.data, self.thumbnailer.size)
+            for x, thumb in zip(fresh, self._thumbs(batch), strict=True):
                 if thumb.data is None:
                     broken[x.sha] = thumb.error or "truncated or corrupt"
                     continue
@@ -177,6 +219,10 @@ class ImportRun:
         for f in failed:
             self.tally.add(FAILED, f.entry.name, f.reason)
         self._restores += [self.io.submit(self._restore, x) for x in fresh]
+
+    def close(self) -> None:
+        """Stop the I/O threads (pending reads are cancelled; nothing unrecorded is lost)."""
+        self.io.shutdown(wait=True, cancel_futures=True)
 
     def drain(self) -> None:
         """Wait for the post-commit checks of every recorded chunk."""
@@ -232,7 +278,7 @@ class ImportRun:
             self.storage.put_many(files)
         except StorageError as exc:
             log.error("storage write failed for %s: %s", files[0][0] if files else "-", exc)
-            raise StorageUnavailable("the file store cannot be written right now") from None
+            raise write_refused(exc) from None
 
     def _failed_state(self, f: Failed, key: str) -> FileState:
         return FileState(

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from promptcanvas.domain.assets import Asset, Generation, blob_key, thumbnail_key
 from promptcanvas.domain.ids import new_id
-from promptcanvas.domain.prompts import new_prompt
+from promptcanvas.domain.prompts import Prompt, new_prompt
 from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.imports import (
     DUPLICATE,
@@ -185,6 +185,7 @@ class ChunkWriter:
     def _prompts(self, uow: ImportUnitOfWork, fresh: list[Loaded]) -> dict[bytes, str]:
         """Prompt ids of new wordings created in this transaction (known ones are reused)."""
         created: dict[bytes, str] = {}
+        new: list[Prompt] = []
         for x in fresh:
             key = records.wording_key(x.text, x.negative)
             if key in self.prompts.ids or key in created:
@@ -197,8 +198,9 @@ class ChunkWriter:
                 project_id=self.options.project_id,
                 now=x.when,
             )
-            uow.prompts.add(prompt)
+            new.append(prompt)
             created[key] = prompt.id
+        uow.imports.add_prompts(new)
         return created
 
     def _asset(self, x: Loaded, now: datetime) -> Asset:

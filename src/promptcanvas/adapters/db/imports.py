@@ -10,10 +10,18 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from promptcanvas.adapters.db.repositories import _ASSET_FIELDS, _asset
-from promptcanvas.adapters.db.tables import assets, generation_assets, import_files, prompts
+from promptcanvas.adapters.db.repositories import _ASSET_FIELDS, _asset, _prompt_values
+from promptcanvas.adapters.db.search import SearchIndex
+from promptcanvas.adapters.db.tables import (
+    assets,
+    generation_assets,
+    import_files,
+    prompt_tags,
+    prompts,
+)
 from promptcanvas.adapters.db.uow import SqlUnitOfWork
 from promptcanvas.domain.assets import Asset
+from promptcanvas.domain.prompts import Prompt
 from promptcanvas.ports import imports as ports
 
 _CHUNK = 500  # ids per IN (...): well under SQLite's and PostgreSQL's parameter limits
@@ -42,8 +50,9 @@ def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
 class SqlImportRepository(ports.ImportRepository):
     """Import states in the `import_files` table."""
 
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, search: SearchIndex) -> None:
         self.conn = conn
+        self.search = search
 
     def _insert(self) -> Any:
         return sqlite_insert if self.conn.dialect.name == "sqlite" else pg_insert
@@ -100,6 +109,22 @@ class SqlImportRepository(ports.ImportRepository):
             )
             stored.update({r.sha256: _asset(r) for r in rows})
         return stored
+
+    def add_prompts(self, new: Sequence[Prompt]) -> None:
+        """One INSERT ... RETURNING for the rows and one for the tags (5x fewer statements)."""
+        if not new:
+            return
+        rows = self.conn.execute(
+            prompts.insert().returning(prompts.c.pk, sort_by_parameter_order=True),
+            [_prompt_values(p) for p in new],
+        )
+        for prompt, row in zip(new, rows, strict=True):
+            prompt.pk = int(row[0])
+        tags = [{"prompt_pk": p.pk, "tag": t, "owner_id": p.owner_id} for p in new for t in p.tags]
+        if tags:
+            self.conn.execute(prompt_tags.insert(), tags)
+        for prompt in new:
+            self.search.put(self.conn, prompt)
 
     def unthumbnailed(self, owner_id: str, after_id: str | None, limit: int) -> list[Asset]:
         """The owner's assets without a thumbnail, by id, paged."""
@@ -164,5 +189,5 @@ class SqlImportUnitOfWork(SqlUnitOfWork, ports.ImportUnitOfWork):
     def __enter__(self) -> Self:
         """Begin, and attach the import repository to the connection."""
         super().__enter__()
-        self.imports = SqlImportRepository(self.conn)
+        self.imports = SqlImportRepository(self.conn, self.search)
         return self

@@ -1,0 +1,135 @@
+"""The import pipeline's fast paths: worker processes that read files themselves, chunks read
+while the previous one is recorded, and prompts inserted a chunk at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import sqlalchemy as sa
+from PIL import Image
+
+from promptcanvas.adapters.db.tables import assets, generation_assets, generations, prompts
+from promptcanvas.bootstrap import Container
+from promptcanvas.services.import_media import CHANGED, thumbnail_file
+from promptcanvas.services.import_scan import FolderSource
+from promptcanvas.services.importing import POOL_MIN_FILES, ImportOptions
+from promptcanvas.services.library import SearchRequest
+from promptcanvas.services.outputs import a1111_parameters, embed_png_text
+
+FILES = POOL_MIN_FILES + 10  # enough for worker processes to make the thumbnails
+PER_PROMPT = 3
+
+
+def picture(i: int, size: int = 24) -> bytes:
+    """A distinct small PNG of one colour, with AUTOMATIC1111 parameters naming its prompt."""
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), colour(i)).save(out, "PNG")
+    text = a1111_parameters(
+        prompt=f"lighthouse number {i // PER_PROMPT}, 등대, oil painting",
+        negative_prompt="blurry",
+        settings=[("Steps", 20), ("Seed", 1000 + i), ("Size", f"{size}x{size}")],
+    )
+    return embed_png_text(out.getvalue(), [("parameters", text)])
+
+
+def colour(i: int) -> tuple[int, int, int]:
+    return (i % 251, (i * 7) % 251, (i * 13) % 251)
+
+
+def centre_colour(data: bytes) -> tuple[int, ...]:
+    with Image.open(io.BytesIO(data)) as image:
+        rgb = image.convert("RGB")
+        return tuple(rgb.getpixel((rgb.width // 2, rgb.height // 2)))  # type: ignore[arg-type]
+
+
+def close(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    return all(abs(x - y) <= 6 for x, y in zip(a, b, strict=True))  # lossy WebP
+
+
+def test_a_big_import_links_every_file_to_its_own_prompt_with_a_true_thumbnail(
+    container: Container, tmp_path: Path
+) -> None:
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    for i in range(FILES):
+        (folder / f"{i:04d}.png").write_bytes(picture(i))
+    owner = container.users.ensure_admin()[0].id
+
+    summary = container.importer.run(owner, FolderSource(folder), ImportOptions())
+
+    assert (summary.imported, summary.failed_total) == (FILES, 0)
+    query = (
+        sa.select(assets.c.original_name, assets.c.thumbnail_key, prompts.c.text, prompts.c.tags)
+        .join(generation_assets, generation_assets.c.asset_id == assets.c.id)
+        .join(generations, generations.c.id == generation_assets.c.generation_id)
+        .join(prompts, prompts.c.id == generations.c.prompt_id)
+        .where(assets.c.owner_id == owner)
+    )
+    with container.db.engine.connect() as conn:
+        rows = conn.execute(query).all()
+        prompt_count = conn.execute(
+            sa.select(sa.func.count()).select_from(prompts).where(prompts.c.owner_id == owner)
+        ).scalar_one()
+    assert len(rows) == FILES
+    assert prompt_count == -(-FILES // PER_PROMPT)
+    for name, thumb_key, text, tags in rows:
+        i = int(name.split(".")[0])
+        assert text == f"lighthouse number {i // PER_PROMPT}, 등대, oil painting", name
+        assert "imported" in tags
+        with container.storage.open(thumb_key) as stream:
+            assert close(centre_colour(stream.read()), colour(i)), name
+
+    # Prompts added a chunk at a time are in the search index, Korean words included.
+    found = container.library.search(owner, SearchRequest(q="등대 number", limit=100))
+    assert len(found.items) == 70
+    seventh = container.library.search(owner, SearchRequest(q="lighthouse 등대 number 7"))
+    assert [p.text for p in seventh.items] == ["lighthouse number 7, 등대, oil painting"]
+    again = container.importer.run(owner, FolderSource(folder), ImportOptions())
+    assert (again.imported, again.unchanged) == (0, FILES)
+
+
+def test_a_file_rewritten_after_it_was_read_keeps_the_thumbnail_of_the_imported_bytes(
+    container: Container, tmp_path: Path
+) -> None:
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    path = folder / "0001.png"
+    path.write_bytes(picture(1))
+    owner = container.users.ensure_admin()[0].id
+    source = FolderSource(folder)
+    importer = container.importer
+    options = ImportOptions()
+
+    with importer.session(owner, source, options, expected=POOL_MIN_FILES) as run:
+        read = run.read(list(source.entries()))
+        path.write_bytes(picture(2))  # the tool overwrote the file meanwhile
+        run.finish(run.prepare(read))
+        run.drain()
+
+    assert run.tally.imported == 1
+    with container.db.engine.connect() as conn:
+        sha, thumb_key = conn.execute(
+            sa.select(assets.c.sha256, assets.c.thumbnail_key).where(assets.c.owner_id == owner)
+        ).one()
+    assert sha == hashlib.sha256(picture(1)).hexdigest()
+    with container.storage.open(thumb_key) as stream:
+        assert close(centre_colour(stream.read()), colour(1))
+
+
+def test_a_worker_refuses_to_thumbnail_a_file_that_no_longer_holds_the_hashed_bytes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "a.png"
+    data = picture(5)
+    path.write_bytes(data)
+    sha = hashlib.sha256(data).hexdigest()
+
+    made = thumbnail_file(str(path), len(data), sha, 16)
+    assert made.data is not None and made.error is None
+    assert thumbnail_file(str(path), len(data), "0" * 64, 16).error == CHANGED
+    assert thumbnail_file(str(tmp_path / "gone.png"), len(data), sha, 16).error == CHANGED
+    path.write_bytes(data + b"x")
+    assert thumbnail_file(str(path), len(data), sha, 16).error == CHANGED
