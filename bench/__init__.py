@@ -1,1 +1,1 @@
-"""Benchmarks for PromptCanvas: a library generator, search latency, and query-shape studies."""
+"""Benchmarks for PromptCanvas: `python -m bench` runs them all and writes BENCHMARKS.md."""

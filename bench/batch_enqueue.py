@@ -99,17 +99,12 @@ def timed(action: Any) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def main() -> None:
-    """Fill, then time each way of queueing a batch."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--prompts", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
-    args = parser.parse_args()
+def measure(prompts: int, runs: int, database_url: str | None = None) -> dict[str, list[float]]:
+    """Fill a fresh library, then time each way of queueing a batch `runs` times (ms)."""
     with tempfile.TemporaryDirectory(prefix="pc-batch-bench-") as tmp:
         settings = Settings(
             data_dir=Path(tmp),
-            database_url=args.database_url,
+            database_url=database_url,
             storage_url=f"file://{tmp}/files",
             workers=0,
         )
@@ -118,7 +113,7 @@ def main() -> None:
             user = c.users.add_user("bench")
             key = c.users.create_key("bench").secret
             t0 = time.perf_counter()
-            ids = fill(c, user.id, args.prompts)
+            ids = fill(c, user.id, prompts)
             print(
                 f"filled {len(ids):,} prompts in {time.perf_counter() - t0:.1f} s "
                 f"({settings.database_kind})"
@@ -128,7 +123,7 @@ def main() -> None:
             body = {"prompt_ids": ids, "target": TARGET.as_dict(), "seeds": "same"}
             figures: dict[str, list[float]] = {"ids": [], "query": [], "http": []}
             with TestClient(create_app(c)) as client:
-                for _ in range(args.runs):
+                for _ in range(runs):
                     figures["ids"].append(timed(lambda: c.batches.create(user.id, by_ids)))
                     figures["query"].append(timed(lambda: c.batches.create(user.id, by_query)))
 
@@ -139,18 +134,29 @@ def main() -> None:
                         assert response.status_code == 202, response.text
 
                     figures["http"].append(timed(post))
-            for name, label in (
-                ("ids", "BatchService.create, explicit ids"),
-                ("query", "BatchService.create, tag query"),
-                ("http", "POST /api/v1/batches, explicit ids"),
-            ):
-                values = figures[name]
-                print(
-                    f"{label:40s} median {statistics.median(values):7.0f} ms   "
-                    f"max {max(values):7.0f} ms   ({len(ids):,} prompts, {len(values)} runs)"
-                )
         finally:
             c.close()
+    return figures
+
+
+def main() -> None:
+    """Fill, then time each way of queueing a batch."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--prompts", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
+    args = parser.parse_args()
+    figures = measure(args.prompts, args.runs, args.database_url)
+    for name, label in (
+        ("ids", "BatchService.create, explicit ids"),
+        ("query", "BatchService.create, tag query"),
+        ("http", "POST /api/v1/batches, explicit ids"),
+    ):
+        values = figures[name]
+        print(
+            f"{label:40s} median {statistics.median(values):7.0f} ms   "
+            f"max {max(values):7.0f} ms   ({args.prompts:,} prompts, {len(values)} runs)"
+        )
 
 
 if __name__ == "__main__":

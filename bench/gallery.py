@@ -219,6 +219,47 @@ def cases(client: TestClient, deep_pages: int) -> list[Case]:
     ]
 
 
+def measure(
+    outputs: int,
+    runs: int,
+    per_prompt: int = 4,
+    deep_pages: int = 200,
+    seed: int = 7,
+    data_dir: Path | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Build (or reuse data_dir's library), warm up, time every case; stats and machine info."""
+    with tempfile.TemporaryDirectory(prefix="pc-bench-gallery-") as tmp:
+        settings = Settings(data_dir=data_dir or Path(tmp), semantic_background=False, workers=0)
+        c = bootstrap(settings)
+        try:
+            if not any(u.name == "bench" for u in c.users.list_users()):
+                owner = c.users.add_user("bench")
+                c.users.add_user("other")  # tenancy: someone else's rows exist too
+                build(c, owner.id, outputs, per_prompt, seed)
+            else:
+                c.indexer.tick()  # load the stored vectors into the index
+            client = signed_in(c, "bench")
+            todo = cases(client, max(1, min(deep_pages, outputs // 60 - 2)))
+            for case in todo:  # warm-up, and a check that each case answers
+                response = client.get(case.url)
+                assert response.status_code == 200, (case.url, response.text[:300])
+                if response.headers["content-type"].startswith("application/json"):
+                    case.items = len(response.json()["data"])
+                else:
+                    case.items = response.text.count('class="g-card')
+            for _ in range(runs):
+                for case in todo:
+                    t = time.perf_counter()
+                    response = client.get(case.url)
+                    case.samples.append((time.perf_counter() - t) * 1000)
+                    assert response.status_code == 200
+            results = [case.stats() for case in todo]
+            info = machine(c)
+        finally:
+            c.close()
+    return results, info
+
+
 def main() -> None:
     """Build, warm up, time, report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -231,36 +272,9 @@ def main() -> None:
         "--data-dir", type=Path, help="keep the library here; reuse it if already built"
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="pc-bench-gallery-") as tmp:
-        data_dir = args.data_dir or Path(tmp)
-        settings = Settings(data_dir=data_dir, semantic_background=False, workers=0)
-        c = bootstrap(settings)
-        try:
-            if not any(u.name == "bench" for u in c.users.list_users()):
-                owner = c.users.add_user("bench")
-                c.users.add_user("other")  # tenancy: someone else's rows exist too
-                build(c, owner.id, args.outputs, args.per_prompt, args.seed)
-            else:
-                c.indexer.tick()  # load the stored vectors into the index
-            client = signed_in(c, "bench")
-            todo = cases(client, min(args.deep_pages, args.outputs // 60 - 2))
-            for case in todo:  # warm-up, and a check that each case answers
-                response = client.get(case.url)
-                assert response.status_code == 200, (case.url, response.text[:300])
-                if response.headers["content-type"].startswith("application/json"):
-                    case.items = len(response.json()["data"])
-                else:
-                    case.items = response.text.count('class="g-card')
-            for _ in range(args.runs):
-                for case in todo:
-                    t = time.perf_counter()
-                    response = client.get(case.url)
-                    case.samples.append((time.perf_counter() - t) * 1000)
-                    assert response.status_code == 200
-            results = [case.stats() for case in todo]
-            info = machine(c)
-        finally:
-            c.close()
+    results, info = measure(
+        args.outputs, args.runs, args.per_prompt, args.deep_pages, args.seed, args.data_dir
+    )
     print(f"\n{args.outputs:,} outputs, {args.runs} runs per case, goal < {GOAL_MS:.0f} ms\n")
     print("| case | items | p50 ms | p95 ms | max ms |")
     print("|---|---|---|---|---|")

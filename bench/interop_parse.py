@@ -228,14 +228,10 @@ def timings(readers: dict[str, Call], cases: list[Case], rounds: int) -> dict[st
     }
 
 
-def main() -> None:
-    """Run every reader on both corpora; print Markdown, write JSON."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--fixtures", type=Path, default=FIXTURES)
-    args = parser.parse_args()
+def evaluate(rounds: int, fixtures: Path = FIXTURES) -> dict[str, Any]:
+    """Every reader on every corpus: accuracy and rate per "corpus / reader" (prints Markdown)."""
     corpora = {
-        "shared fixtures": shared_cases(args.fixtures),
+        "shared fixtures": shared_cases(fixtures) if fixtures.exists() else [],
         "generated corpus": corpus(),
         "1024x1024 files": large(),
     }
@@ -246,11 +242,12 @@ def main() -> None:
         "sd-parsers 0.6 (eager: stealth)": sd_eager,
     }
     results: dict[str, Any] = {}
-    print(f"load avg before: {os.getloadavg()[0]:.2f}; python {platform.python_version()}\n")
     print("| corpus | files | reader | accuracy | fields matched | files/s |")
     print("|---|---|---|---|---|---|")
     for corpus_name, cases in corpora.items():
-        timed = timings({name: pair[1] for name, pair in readers.items()}, cases, args.rounds)
+        if not cases:
+            continue
+        timed = timings({name: pair[1] for name, pair in readers.items()}, cases, rounds)
         for reader_name, (read, _call) in readers.items():
             matched = total = 0
             misses: list[str] = []
@@ -259,6 +256,8 @@ def main() -> None:
                 matched, total = matched + m, total + t
                 misses += miss
             results[f"{corpus_name} / {reader_name}"] = {
+                "corpus": corpus_name,
+                "reader": reader_name,
                 "accuracy": matched / total,
                 "matched": matched,
                 "fields": total,
@@ -270,6 +269,17 @@ def main() -> None:
                 f"| {corpus_name} | {len(cases)} | {reader_name} | {matched / total:.3f} "
                 f"| {matched} / {total} | {timed[reader_name]['files_per_s']:,.0f} |"
             )
+    return results
+
+
+def main() -> None:
+    """Run every reader on both corpora; print Markdown, write JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--fixtures", type=Path, default=FIXTURES)
+    args = parser.parse_args()
+    print(f"load avg before: {os.getloadavg()[0]:.2f}; python {platform.python_version()}\n")
+    results = evaluate(args.rounds, args.fixtures)
     print(f"\nload avg after: {os.getloadavg()[0]:.2f}")
     for key, result in results.items():
         if result["misses"]:

@@ -156,11 +156,13 @@ def rows(c: Container) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def summary(c: Container, args: argparse.Namespace, started: Any | None, took: list[float]) -> None:
+def summary(
+    c: Container, args: argparse.Namespace, started: Any | None, took: list[float]
+) -> dict[str, float]:
     """Throughput against the limit, submission times, and where a job's time went.
 
     `started` is when the first submission began; None (with --preload) times from the first
-    claim instead.
+    claim instead. Returns the headline figures.
     """
     found = rows(c)
     done = [r for r in found if r["finished_at"] is not None]
@@ -205,9 +207,10 @@ def summary(c: Container, args: argparse.Namespace, started: Any | None, took: l
             f"- between jobs, per worker thread: p50 {statistics.median(gaps):.1f} ms, "
             f"mean {statistics.mean(gaps):.1f} ms from one job's finish to its next claim"
         )
+    return {"done": len(done), "jobs_per_s": rate, "limit": limit, "wall_s": wall}
 
 
-def embedded(args: argparse.Namespace) -> None:
+def embedded(args: argparse.Namespace) -> dict[str, float]:
     """The embedded worker pool on SQLite (or --database-url) in a temp dir."""
     with tempfile.TemporaryDirectory(prefix="pc-queue-bench-") as tmp:
         settings = Settings(
@@ -239,7 +242,7 @@ def embedded(args: argparse.Namespace) -> None:
             finally:
                 pool.stop()
             cpu = time.process_time() - cpu
-            summary(c, args, started, took)
+            figures = summary(c, args, started, took)
             what = "workers" if args.preload else "submissions and workers"
             print(
                 f"- CPU time of this process ({what}): {cpu:.1f} s, "
@@ -249,6 +252,7 @@ def embedded(args: argparse.Namespace) -> None:
             print(steps.report(args.jobs))
         finally:
             c.close()
+    return figures
 
 
 def main() -> None:

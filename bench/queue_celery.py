@@ -76,7 +76,7 @@ def register_fake(c: Container, latency: float, concurrency: int) -> None:
     c.registry.entries["fake"] = ProviderEntry(config, SlowModel(latency, 512))
 
 
-def celery(args: argparse.Namespace) -> None:
+def celery(args: argparse.Namespace) -> dict[str, float]:
     """Celery workers in separate processes on PostgreSQL and Redis."""
     import redis
 
@@ -132,7 +132,7 @@ def celery(args: argparse.Namespace) -> None:
             started = c.clock.now()
             took = submit_all(c, owner, args.jobs, provider, model)
         wait_done(c, args.jobs, timeout=args.jobs / 10 + 120)
-        summary(c, args, started, took)
+        return summary(c, args, started, took)
 
 
 def _start_sdwebui(

@@ -204,6 +204,46 @@ def measure(jobs: list[Job], warmup: int, budget: float) -> list[float]:
     return loads
 
 
+def time_cases(
+    bench: Bench,
+    cases: list[Case],
+    reps: int,
+    like_reps: int,
+    warmup: int,
+    budget: float,
+    count_matches: bool = True,
+) -> tuple[list[dict[str, Any]], list[float]]:
+    """Time every case (ours, and the LIKE scan where it answers too); results and loads seen.
+
+    Counting the matches (untimed) costs a full LIKE scan per case; repeated passes skip it.
+    """
+    jobs: list[Job] = []
+    for case in cases:
+        run = bench.ours(case)
+        if run is not None:
+            jobs.append(Job(case, "ours", run, reps))
+        if case.like:
+            jobs.append(Job(case, "like", bench.like(case), like_reps))
+    loads = measure(jobs, warmup, budget)
+    results = []
+    for case in cases:
+        timed = {j.way: j.stats() for j in jobs if j.case is case}
+        results.append(
+            {
+                "name": case.name,
+                "group": case.group,
+                "sort": case.sort,
+                "page": case.page,
+                "goal_ms": case.goal_ms,
+                "matches": bench.matches(case) if count_matches else {},
+                "ours": timed.get("ours", {"n": 0}),
+                **({"like": timed["like"]} if "like" in timed else {}),
+                "samples": {j.way: j.samples for j in jobs if j.case is case},
+            }
+        )
+    return results, loads
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -225,32 +265,12 @@ def main(argv: list[str] | None = None) -> None:
             if args.explain:
                 print("\n".join(explain(bench, case) for case in cases))
                 return
-            jobs: list[Job] = []
-            for case in cases:
-                run = bench.ours(case)
-                if run is not None:
-                    jobs.append(Job(case, "ours", run, args.reps))
-                if case.like:
-                    jobs.append(Job(case, "like", bench.like(case), args.like_reps))
             meta = machine(app)  # before timing, so the commit is the one imported
             load_before = os.getloadavg()[0]
-            loads = measure(jobs, args.warmup, args.budget)
+            results, loads = time_cases(
+                bench, cases, args.reps, args.like_reps, args.warmup, args.budget
+            )
             load_after = os.getloadavg()[0]
-            results = []
-            for case in cases:
-                timed = {j.way: j.stats() for j in jobs if j.case is case}
-                results.append(
-                    {
-                        "name": case.name,
-                        "group": case.group,
-                        "sort": case.sort,
-                        "page": case.page,
-                        "goal_ms": case.goal_ms,
-                        "matches": bench.matches(case),
-                        "ours": timed.get("ours", {"n": 0}),
-                        **({"like": timed["like"]} if "like" in timed else {}),
-                    }
-                )
         finally:
             app.close()
     meta |= {

@@ -213,12 +213,15 @@ def index(args: argparse.Namespace) -> dict[str, Any]:
     queries = embedder.embed([q["query"] for q in _items()] + synthetic(400, seed=99)[::2])
     for q in queries[:20]:
         idx.search("owner", q, 10)
-    samples = []
-    for q in queries:
-        t = time.perf_counter()
-        idx.search("owner", q, 10)
-        samples.append((time.perf_counter() - t) * 1000)
-    samples.sort()
+    passes = []  # the query set timed `passes` times over the one (slow to build) index
+    for _ in range(getattr(args, "passes", 1)):
+        timed = []
+        for q in queries:
+            t = time.perf_counter()
+            idx.search("owner", q, 10)
+            timed.append((time.perf_counter() - t) * 1000)
+        passes.append(sorted(timed))
+    samples = passes[0]
     # A returned key counts when its exact cosine is within 1e-3 of the exact 10th best:
     # synthetic prompts repeat, so many vectors tie and "the" exact top 10 is not unique.
     exact_hits = 0
@@ -240,6 +243,7 @@ def index(args: argparse.Namespace) -> dict[str, Any]:
         "query_ms_p50": round(statistics.median(samples), 3),
         "query_ms_p95": round(samples[int(0.95 * (len(samples) - 1))], 3),
         "queries": len(samples),
+        "query_ms_p95_passes": [round(t[int(0.95 * (len(t) - 1))], 3) for t in passes],
         "recall@10_vs_exact": round(exact_hits / (10 * len(sample)), 3),
         "index_memory_mb": round(describe["memory_bytes"] / 2**20, 1),
         "rss_growth_mb": round(after - before, 1),

@@ -57,18 +57,15 @@ def _request(text: str) -> TextRequest:
     return TextRequest("prompt-writer", None, (Message("user", text),), seed=1)
 
 
-def main() -> None:
-    """Exact hit, semantic hit and miss latency, p50 and p95."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--entries", type=int, default=5000)
-    args = parser.parse_args()
+def measure(entries: int) -> dict[str, list[float]]:
+    """Fill one scope with `entries` answers; seconds per exact hit, semantic hit and miss."""
     texts = [
         f"a {s} in a {p} {t}, {st}"
         for st in STYLES
         for t in TIMES
         for s in SUBJECTS
         for p in PLACES
-    ][: args.entries]
+    ][:entries]
     with tempfile.TemporaryDirectory() as tmp:
         c = bootstrap(Settings(data_dir=Path(tmp), semantic_background=False))
         try:
@@ -104,15 +101,24 @@ def main() -> None:
                     got = cache.complete(owner, writer, _request(text))
                     if got.source == want:
                         timings[want].append(time.perf_counter() - t0)
-            print(f"{len(texts)} cached answers in one scope")
-            for name, values in timings.items():
-                values.sort()
-                p50 = statistics.median(values) * 1000
-                p95 = values[max(0, int(len(values) * 0.95) - 1)] * 1000
-                print(f"{name:8s} n={len(values):3d}  p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
             print(cache.stats())
         finally:
             c.close()
+    return timings
+
+
+def main() -> None:
+    """Exact hit, semantic hit and miss latency, p50 and p95."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--entries", type=int, default=5000)
+    args = parser.parse_args()
+    timings = measure(args.entries)
+    print(f"at most {args.entries} cached answers in one scope")
+    for name, values in timings.items():
+        values.sort()
+        p50 = statistics.median(values) * 1000
+        p95 = values[max(0, int(len(values) * 0.95) - 1)] * 1000
+        print(f"{name:8s} n={len(values):3d}  p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
 
 
 if __name__ == "__main__":
