@@ -19,7 +19,6 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -313,17 +312,6 @@ def assert_doctor_consistent(server: ServerProcess) -> dict[str, Any]:
     return report
 
 
-@pytest.fixture
-def procs() -> Iterator[list[Spawned]]:
-    """Processes a test started; every one is stopped (or killed) at the end."""
-    started: list[Spawned] = []
-    try:
-        yield started
-    finally:
-        for proc in reversed(started):
-            proc.stop()
-
-
 # -- embedded --------------------------------------------------------------------------------
 
 
@@ -370,41 +358,6 @@ def test_kill_9_of_the_embedded_server_at_a_random_moment(
 
 
 # -- Celery ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def celery_env() -> Iterator[dict[str, str]]:
-    """A fresh PostgreSQL database and a flushed Redis db shared by a server and workers."""
-    if not (POSTGRES_URL and REDIS_URL):
-        pytest.skip(
-            "the Celery variant needs PROMPTCANVAS_TEST_POSTGRES_URL and "
-            "PROMPTCANVAS_TEST_REDIS_URL (a PostgreSQL server and a Redis db index to flush)"
-        )
-    import redis
-
-    base = sa.engine.make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    name = f"pc_crash_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    broker = redis.Redis.from_url(REDIS_URL)
-    broker.flushdb()
-    try:
-        yield {
-            "PROMPTCANVAS_QUEUE": "celery",
-            "PROMPTCANVAS_BROKER_URL": REDIS_URL,
-            "PROMPTCANVAS_REDIS_URL": REDIS_URL,
-            "PROMPTCANVAS_DATABASE_URL": base.set(database=name).render_as_string(
-                hide_password=False
-            ),
-            "PROMPTCANVAS_JOB_LEASE_SECONDS": "5",
-        }
-    finally:
-        broker.flushdb()
-        broker.close()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_kill_9_of_the_api_server_and_a_celery_worker_at_random_moments(

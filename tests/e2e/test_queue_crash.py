@@ -15,9 +15,8 @@ import re
 import socket
 import sqlite3
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -154,20 +153,6 @@ def bodies(count: int, label: str, **fields: Any) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture
-def procs() -> Iterator[list[Spawned]]:
-    """Processes a test started; every one is stopped (or killed) at the end.
-
-    Ask for it after the fixtures the processes use (a database), so it is torn down first.
-    """
-    started: list[Spawned] = []
-    try:
-        yield started
-    finally:
-        for proc in reversed(started):
-            proc.stop()
-
-
 # -- embedded --------------------------------------------------------------------------------
 
 
@@ -229,48 +214,6 @@ def test_kill_9_mid_queue_then_restart_finishes_every_job_once(
 
 
 # -- Celery ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def postgres_db() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test (the server migrates it)."""
-    assert POSTGRES_URL is not None
-    base = sa.engine.make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    name = f"pc_e2e_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture
-def celery_env(postgres_db: str) -> Iterator[dict[str, str]]:
-    """Settings for an API server and Celery workers sharing PostgreSQL and a Redis db.
-
-    The Redis db is the test's own: flushed before (no tasks or limits of an earlier run)
-    and after.
-    """
-    import redis
-
-    assert REDIS_URL is not None
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    try:
-        yield {
-            "PROMPTCANVAS_QUEUE": "celery",
-            "PROMPTCANVAS_BROKER_URL": REDIS_URL,
-            "PROMPTCANVAS_REDIS_URL": REDIS_URL,
-            "PROMPTCANVAS_DATABASE_URL": postgres_db,
-            "PROMPTCANVAS_JOB_LEASE_SECONDS": "5",
-        }
-    finally:
-        client.flushdb()
-        client.close()
 
 
 def start_cluster(
