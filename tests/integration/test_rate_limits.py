@@ -158,7 +158,7 @@ def test_health_metrics_and_static_files_are_never_limited(
 
 
 def test_a_browser_session_has_its_own_bucket(
-    limited: str, container: Container, client: TestClient, alice: Api
+    limited: str, container: Container, client: TestClient, alice: Api, clock: Clock
 ) -> None:
     container.users.add_user("dana")
     token = container.users.create_login_token("dana")
@@ -167,11 +167,32 @@ def test_a_browser_session_has_its_own_bucket(
         == 303
     )
     assert client.cookies.get(SESSION_COOKIE)
-    for _ in range(3):
+    clock.now += 60  # the address's bucket, which signing in used, is full again
+    # The session proves itself on the API (its first request also spends from the address's
+    # bucket); from then on it is a caller of its own.
+    assert client.get("/api/v1/prompts").status_code == 200
+    for _ in range(2):
         assert client.get("/settings").status_code == 200
     refused(client.get("/settings"))
     refused(client.get("/api/v1/prompts"))
-    assert alice.get("/api/v1/prompts").status_code == 200  # alice's key is its own caller
+    # So is alice's key, whatever the session did.
+    for _ in range(3):
+        assert alice.get("/api/v1/prompts").status_code == 200
+    refused(alice.get("/api/v1/prompts"))
+
+
+def test_made_up_credentials_share_their_addresss_bucket(limited: str, client: TestClient) -> None:
+    # A new invented key per request must not get a new, full bucket each time.
+    statuses = [
+        client.get(
+            "/api/v1/prompts", headers={"Authorization": f"Bearer pc_made_up_{i}"}
+        ).status_code
+        for i in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]
+    for i in range(2):
+        client.cookies.set(SESSION_COOKIE, f"made-up-{i}")
+        assert client.get("/p/whatever").status_code == 429
 
 
 def test_a_rate_of_zero_turns_the_limit_off(limited: str, alice: Api, container: Container) -> None:

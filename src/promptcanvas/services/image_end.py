@@ -20,7 +20,15 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def refuse_appended(data: bytes, image_format: str) -> None:
     """Raise UnsupportedMedia if bytes other than padding follow the image, or it is a ZIP."""
     end = image_end(data, image_format)
-    extra = data[end:] if end is not None else b""
+    if end is None:
+        # The decoder got through it but its framing cannot be followed (stray bytes between
+        # JPEG segments, say): where it ends, and so what follows it, is unknown.
+        raise UnsupportedMedia(
+            "the image's structure could not be followed to its end; re-save it and upload "
+            "it again",
+            {"field": "file"},
+        )
+    extra = data[end:]
     if extra.strip(b"\x00\xff"):
         raise UnsupportedMedia(
             f"the file has {len(extra):,} bytes after the end of the image (another file "

@@ -73,13 +73,15 @@ def inspect_image(data: bytes, *, max_pixels: int, thumb_size: int) -> tuple[Ima
                 f"the limit is {max_pixels:,}",
                 {"field": "file", "width": width, "height": height, "limit": max_pixels},
             )
-        refuse_appended(data, image.format)  # polyglots: a ZIP, HTML... after the image
         media_type = _FORMATS[image.format]
         try:
             image.load()
             oriented = ImageOps.exif_transpose(image)
         except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
             raise UnsupportedMedia("the image is truncated or corrupt", {"field": "file"}) from None
+        # Polyglots (a ZIP, HTML... after the image); after decoding, so that a truncated file
+        # is called truncated.
+        refuse_appended(data, image.format)
         thumb = _thumbnail(oriented, thumb_size)
         info = ImageInfo(media_type, oriented.width, oriented.height, perceptual_hash(oriented))
         return info, thumb

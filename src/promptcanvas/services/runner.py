@@ -290,7 +290,12 @@ class JobRunner:
         admission = self.gate.admit(job, token, target, entry)
         if admission is None:
             return
-        permit = self._acquire(job, token, entry)
+        try:
+            permit = self._acquire(job, token, entry)
+        except BaseException:
+            # No call was made: give a probe's turn back rather than hold it for its lease.
+            self.gate.outcome(entry, admission, Outcome.NEUTRAL)
+            raise
         if permit is None:
             self.gate.outcome(entry, admission, Outcome.NEUTRAL)
             return

@@ -41,7 +41,9 @@ class RedisBreaker(CircuitBreaker):
         import redis  # imported here: the embedded install does not need it
 
         self._redis = redis
-        self.client: Any = redis.Redis.from_url(url)
+        # Short timeouts: a Redis that hangs must fail open quickly, not hold every worker
+        # for the operating system's TCP timeout.
+        self.client: Any = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self.policy = policy
         self.prefix = prefix
         # Long enough to outlive an open period and a failure window, whichever is longer.

@@ -13,31 +13,58 @@ import hashlib
 import json
 import math
 import re
+from collections import OrderedDict
 
 import anyio.to_thread
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptcanvas.bootstrap import Container
 from promptcanvas.entrypoints.api.deps import SESSION_COOKIE
 from promptcanvas.ports.ratelimit import Rate
 
+MAX_VERIFIED = 100_000
 _EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
 _HEAVY = re.compile(
     r"^/api/v1/(generations|assets|imports|batches|grids|jobs/[^/]+/retry|batches/[^/]+/retry)/?$"
 )
 
 
-def caller(scope: Scope) -> str:
-    """The bucket name of a request's caller; secrets appear only as a hash prefix."""
+def caller(scope: Scope) -> tuple[str | None, str]:
+    """(the bucket name of the credential the request presents, if any; the bucket name of
+    its address). Secrets appear only as a hash prefix."""
     conn = HTTPConnection(scope)
+    address = "addr:" + (conn.client.host if conn.client else "unknown")
     header = conn.headers.get("authorization", "")
     if header:
-        return "key:" + _digest(header.partition(" ")[2].strip())
+        return "key:" + _digest(header.partition(" ")[2].strip()), address
     session = conn.cookies.get(SESSION_COOKIE)
     if session:
-        return "session:" + _digest(session)
-    return "addr:" + (conn.client.host if conn.client else "unknown")
+        return "session:" + _digest(session), address
+    return None, address
+
+
+class Verified:
+    """Credentials the app accepted lately (a success on an /api/ route), most recent last.
+
+    Until a credential is known to be real, its requests spend from its address's bucket too:
+    a made-up key or cookie on every request would otherwise get a fresh, full bucket each
+    time and escape the limit of its address. Per process; a credential new to a replica
+    spends its first requests from its address's bucket as well.
+    """
+
+    def __init__(self, limit: int = MAX_VERIFIED) -> None:
+        self.limit = limit
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, who: str) -> bool:
+        return who in self._seen
+
+    def add(self, who: str) -> None:
+        self._seen[who] = None
+        self._seen.move_to_end(who)
+        if len(self._seen) > self.limit:
+            self._seen.popitem(last=False)
 
 
 def _digest(secret: str) -> str:
@@ -50,6 +77,7 @@ class RateLimit:
     def __init__(self, app: ASGIApp, container: Container) -> None:
         self.app = app
         self.container = container
+        self.verified = Verified()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
@@ -57,7 +85,14 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         settings = self.container.settings
-        who = caller(scope)
+        credential, address = caller(scope)
+        # A credential not yet known to be real also spends from its address's bucket.
+        if credential is None:
+            callers = [address]
+        elif credential in self.verified:
+            callers = [credential]
+        else:
+            callers = [credential, address]
         checks = [("all", Rate(settings.rate_limit_per_second, settings.rate_limit_burst))]
         if scope.get("method") == "POST" and _HEAVY.match(path):
             heavy = Rate(settings.rate_limit_heavy_per_second, settings.rate_limit_heavy_burst)
@@ -65,11 +100,23 @@ class RateLimit:
         for bucket, rate in checks:
             if rate.per_second <= 0:
                 continue
-            wait = await self._take(f"{bucket}:{who}", rate)
-            if wait > 0:
-                await _refuse(send, wait, bucket, rate)
-                return
-        await self.app(scope, receive, send)
+            for who in callers:
+                wait = await self._take(f"{bucket}:{who}", rate)
+                if wait > 0:
+                    await _refuse(send, wait, bucket, rate)
+                    return
+        if credential is None or credential in self.verified or not path.startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def noting_send(message: Message) -> None:
+            # Every /api/ route needs a real credential (the authorisation matrix test holds
+            # this), so a success there proves it; pages and public routes prove nothing.
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                self.verified.add(credential)
+            await send(message)
+
+        await self.app(scope, receive, noting_send)
 
     async def _take(self, key: str, rate: Rate) -> float:
         limiter = self.container.rate_limiter

@@ -195,16 +195,18 @@ def doctor(
     """Check that database and file store agree (server may run); exit 1 while problems remain."""
     from promptcanvas.adapters.db.consistency import SqlConsistency
     from promptcanvas.services.doctor import Doctor
-    from promptcanvas.services.imaging import inspect_image
+    from promptcanvas.services.import_media import make_thumbnail
 
     with container() as c:
-        assets = c.assets
+        size = c.assets.thumb_size
 
         def thumbnail(data: bytes) -> bytes:
-            _info, thumb = inspect_image(
-                data, max_pixels=assets.max_pixels, thumb_size=assets.thumb_size
-            )
-            return thumb
+            # The import's thumbnailer, not the upload check: a stored file was accepted once
+            # (imports keep files with trailing bytes), and only its pixels matter here.
+            made = make_thumbnail(data, size)
+            if made.data is None:
+                raise ValueError(f"the stored image does not decode ({made.error})")
+            return made.data
 
         checker = Doctor(c.maintenance, SqlConsistency(c.db), thumbnailer=thumbnail, queue=c.queue)
         report = checker.run(repair=repair)
