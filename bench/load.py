@@ -26,6 +26,8 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,6 +178,13 @@ def _stats(samples: list[float], failures: int, seconds: float) -> dict[str, Any
     return out
 
 
+def _run_apart(main: Callable[[], Coroutine[Any, Any, float]]) -> float:
+    """asyncio.run(main()) on a thread of its own: the caller's thread may already run an
+    event loop (Playwright's sync API leaves one in pytest's main thread)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
+
+
 def run_load(
     clients: int,
     seconds: float,
@@ -204,7 +213,7 @@ def run_load(
             )
             return time.monotonic() - started
 
-        elapsed = asyncio.run(main())
+        elapsed = _run_apart(main)
         job_counts = drain_jobs(lib.database_url, JOB_DRAIN_SECONDS)
         counts = check_counts(lib.database_url)
         checked = run_doctor(lib)
