@@ -29,16 +29,15 @@ import resource
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
 from PIL import Image
 
+from bench.scratch import scratch_postgres
 from promptcanvas.bootstrap import bootstrap
 from promptcanvas.services.import_scan import FolderSource
 from promptcanvas.services.importing import ImportOptions
@@ -127,17 +126,8 @@ def library_db(postgres: str | None) -> Iterator[str | None]:
     if postgres is None:
         yield None
         return
-    admin_url = sa.engine.make_url(postgres).set(drivername="postgresql+psycopg")
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"pc_import_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(postgres, "pc_import_bench") as url:
+        yield url
 
 
 def timed(

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import httpx
 import sqlalchemy as sa
 from PIL import Image
 
+from bench.scratch import scratch_postgres
 from promptcanvas.adapters.db.tables import assets, generation_assets, generations, jobs, prompts
 from promptcanvas.bootstrap import bootstrap
 from promptcanvas.settings import Settings
@@ -87,17 +87,8 @@ def _database(db: str, postgres_url: str | None, workdir: Path) -> Iterator[str]
         raise ValueError("db must be sqlite or postgres")
     if not postgres_url:
         raise ValueError("--postgres-url is needed with --db postgres")
-    base = sa.engine.make_url(postgres_url).set(drivername="postgresql+psycopg")
-    name = f"pc_load_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(postgres_url, "pc_load") as url:
+        yield url
 
 
 def _seed(settings: Settings, users: int, per_user: int) -> tuple[list[str], list[list[str]]]:
