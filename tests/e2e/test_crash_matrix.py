@@ -38,7 +38,7 @@ pytestmark = [
 POSTGRES_URL = os.environ.get("PROMPTCANVAS_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("PROMPTCANVAS_TEST_REDIS_URL")
 SMALL = {"width": 64, "height": 64}
-IMPORT_FILES = 120
+IMPORT_FILES = 400  # four chunks of 100: the kill can land between any two
 BATCH_PROMPTS = 30
 SETTLE_SECONDS = 120.0
 
@@ -145,7 +145,7 @@ def import_zip() -> tuple[bytes, set[str]]:
     out, shas = io.BytesIO(), set()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
         for i in range(IMPORT_FILES):
-            data = noisy_png(9_000_000 + i, size=128)
+            data = noisy_png(9_000_000 + i, size=64)
             shas.add(hashlib.sha256(data).hexdigest())
             archive.writestr(f"past/{i:03d}.png", data)
     return out.getvalue(), shas
@@ -203,6 +203,20 @@ def wait_import_running(library: Library, started: Started, *procs: Spawned) -> 
         time.sleep(0.02)
     tails = "\n\n".join(f"--- {p.log_path.name}\n{p.log()}" for p in procs)
     pytest.fail(f"no worker took the import\n{tails}")
+
+
+def wait_import_files(library: Library, started: Started, count: int, *procs: Spawned) -> None:
+    """Wait until the running import has committed at least `count` files."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done = library.rows("SELECT count(*) FROM import_files")[0][0]
+        if done >= count:
+            return
+        status = library.job(started.import_id)[0]
+        assert status == "RUNNING", f"the import ended at {done} files: {status}"
+        time.sleep(0.005)
+    tails = "\n\n".join(f"--- {p.log_path.name}\n{p.log()}" for p in procs)
+    pytest.fail(f"the import did not reach {count} files\n{tails}")
 
 
 def run_load(
@@ -329,11 +343,12 @@ def test_kill_9_of_the_embedded_server_at_a_random_moment(
     stop, threads = run_load(server.url, key, acked)
     wait_acknowledged(acked)
     started = start_long_jobs(server.url, key)
-    # The moment: a random time into the import (which takes ~4 s even on an idle machine),
-    # while uploads, the batch and generations run alongside.
-    moment = rng.uniform(0.1, 1.5)
+    # The moment: right after a random one of the import's chunks is committed (a clock time
+    # would race an import that got faster), while uploads, the batch and generations run.
+    chunks_done = rng.randint(1, IMPORT_FILES // 100 - 1)
     wait_import_running(library, started, server)
-    time.sleep(moment)
+    wait_import_files(library, started, chunks_done * 100, server)
+    time.sleep(rng.uniform(0, 0.02))
     server.kill()
     join(stop, threads)
     at_kill = library.states()
@@ -349,7 +364,7 @@ def test_kill_9_of_the_embedded_server_at_a_random_moment(
     assert_nothing_lost_or_doubled(server.url, key, library, acked, started)
     report = assert_doctor_consistent(server)
     print(
-        f"embedded: killed {moment:.2f} s into the import with jobs {at_kill}; "
+        f"embedded: killed after {chunks_done} of the import's chunks with jobs {at_kill}; "
         f"{len(acked.assets)} uploads and {len(acked.jobs)} of {len(acked.sent)} generations "
         f"acknowledged, {resent} re-sent ones new; all {final} {recovery:.1f} s after the "
         f"restart; doctor: {report['orphaned_files']} orphaned files, "
