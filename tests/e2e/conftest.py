@@ -4,12 +4,11 @@ scratch PostgreSQL database and Redis db that the Celery variants share."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 
+from bench.scratch import scratch_postgres
 from tests.e2e.browser import browser, web, web_server
 from tests.e2e.procs import Spawned
 
@@ -38,17 +37,8 @@ def postgres_db() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test (the server migrates it)."""
     if not POSTGRES_URL:
         pytest.skip("needs PROMPTCANVAS_TEST_POSTGRES_URL (a PostgreSQL server)")
-    base = sa.engine.make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    name = f"pc_e2e_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(POSTGRES_URL, "pc_e2e") as url:
+        yield url
 
 
 @pytest.fixture

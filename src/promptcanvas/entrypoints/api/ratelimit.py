@@ -10,7 +10,6 @@ Health checks, metrics and static files are never limited.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections import OrderedDict
@@ -21,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from promptcanvas.bootstrap import Container
 from promptcanvas.entrypoints.api.deps import SESSION_COOKIE
+from promptcanvas.entrypoints.api.errors import error_response
 from promptcanvas.ports.ratelimit import Rate
 
 MAX_VERIFIED = 100_000
@@ -103,7 +103,7 @@ class RateLimit:
             for who in callers:
                 wait = await self._take(f"{bucket}:{who}", rate)
                 if wait > 0:
-                    await _refuse(send, wait, bucket, rate)
+                    await _refuse(scope, receive, send, wait, bucket, rate)
                     return
         if credential is None or credential in self.verified or not path.startswith("/api/"):
             await self.app(scope, receive, send)
@@ -125,35 +125,22 @@ class RateLimit:
         return limiter.take(key, rate)
 
 
-async def _refuse(send: Send, wait: float, bucket: str, rate: Rate) -> None:
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, wait: float, bucket: str, rate: Rate
+) -> None:
     retry_after = max(1, math.ceil(wait))
     what = "work submitted" if bucket == "heavy" else "requests"
-    body = json.dumps(
+    response = error_response(
+        429,
+        "rate_limited",
+        f"too many {what} from this caller (at most {rate.per_second:g} a second, "
+        f"bursts of {rate.burst}); try again in {retry_after} s",
         {
-            "error": {
-                "code": "rate_limited",
-                "message": (
-                    f"too many {what} from this caller (at most {rate.per_second:g} a second, "
-                    f"bursts of {rate.burst}); try again in {retry_after} s"
-                ),
-                "details": {
-                    "retry_after": retry_after,
-                    "per_second": rate.per_second,
-                    "burst": rate.burst,
-                    "bucket": bucket,
-                },
-            }
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(retry_after).encode()),
-            ],
-        }
+            "retry_after": retry_after,
+            "per_second": rate.per_second,
+            "burst": rate.burst,
+            "bucket": bucket,
+        },
+        {"Retry-After": str(retry_after)},
     )
-    await send({"type": "http.response.body", "body": body})
+    await response(scope, receive, send)
