@@ -24,7 +24,7 @@ from promptcanvas.bootstrap import Container
 from promptcanvas.domain.assets import blob_key, thumbnail_key
 from promptcanvas.entrypoints.cli.main import app
 from promptcanvas.services.doctor import Doctor, DoctorReport
-from promptcanvas.services.imaging import inspect_image
+from promptcanvas.services.import_media import remake_thumbnail
 from promptcanvas.settings import Settings
 from tests import factories
 from tests.conftest import Api
@@ -36,8 +36,8 @@ def doctor(container: Container, *, repair: bool = False) -> DoctorReport:
     """A doctor run wired as the CLI wires it."""
     assets = container.assets
 
-    def thumbnail(data: bytes) -> bytes:
-        return inspect_image(data, max_pixels=assets.max_pixels, thumb_size=assets.thumb_size)[1]
+    def thumbnail(data: bytes, key: str) -> bytes:
+        return remake_thumbnail(data, assets.thumb_size, key)
 
     checker = Doctor(
         container.maintenance,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import threading
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from promptcanvas.bootstrap import bootstrap
 from promptcanvas.entrypoints.api.app import create_app
@@ -157,6 +159,7 @@ def test_folder_import_reads_each_tool_and_reports_bad_files(
     }
 
     # Every imported image has its file and a thumbnail.
+    formats: set[str] = set()
     for generation in duck_outputs + comfy + unknown:
         asset = generation["assets"][0]
         content = admin.get(asset["url"])
@@ -164,7 +167,12 @@ def test_folder_import_reads_each_tool_and_reports_bad_files(
         assert content.headers["content-type"] == asset["media_type"]
         thumb = admin.get(asset["thumbnail_url"])
         assert thumb.status_code == 200
-        assert thumb.content[8:12] == b"WEBP"
+        # JPEG for opaque images, WebP for those with alpha; served as what they are.
+        image = Image.open(io.BytesIO(thumb.content))
+        assert thumb.headers["content-type"] == image.get_format_mimetype()
+        assert image.format == ("WEBP" if image.mode == "RGBA" else "JPEG")
+        formats.add(image.format)
+    assert formats == {"JPEG", "WEBP"}  # the fixtures hold both kinds
 
 
 def test_rerun_imports_nothing_new_and_finds_prompts_again(

@@ -18,9 +18,15 @@ def blob_key(sha256: str) -> str:
     return f"blobs/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
-def thumbnail_key(sha256: str) -> str:
-    """Storage key of a file's thumbnail."""
-    return f"thumbs/{sha256[:2]}/{sha256}.webp"
+def thumbnail_key(sha256: str, media_type: str = "image/webp") -> str:
+    """Storage key of a file's thumbnail (WebP, or JPEG: imports make opaque ones as JPEG)."""
+    ext = "jpg" if media_type == "image/jpeg" else "webp"
+    return f"thumbs/{sha256[:2]}/{sha256}.{ext}"
+
+
+def thumbnail_media_type(key: str) -> str:
+    """The media type of the thumbnail stored under this key."""
+    return "image/jpeg" if key.endswith(".jpg") else "image/webp"
 
 
 @dataclass

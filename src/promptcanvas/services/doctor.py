@@ -137,7 +137,7 @@ class Doctor:
         maintenance: Maintenance,
         checks: ConsistencyChecks,
         *,
-        thumbnailer: Callable[[bytes], bytes],
+        thumbnailer: Callable[[bytes, str], bytes],  # (image, thumbnail key) -> thumbnail
         queue: JobQueue | None = None,
     ) -> None:
         self.maintenance = maintenance
@@ -215,7 +215,7 @@ class Doctor:
     def _regenerate(self, asset_id: str, key: str, thumb: str) -> bool:
         try:
             data = self.storage.read(key)
-            self.storage.put(thumb, self.thumbnailer(data))
+            self.storage.put(thumb, self.thumbnailer(data, thumb))
         except ObjectNotFound:
             return False  # removed meanwhile: reported as missing on the next run
         except StorageError as exc:

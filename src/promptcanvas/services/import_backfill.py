@@ -57,11 +57,12 @@ def fill_thumbnails(
                     for (asset, _), thumb in zip(readable, thumbs, strict=True)
                     if thumb.data is not None
                 ]
-                puts = [(thumbnail_key(a.sha256), t.data) for a, t in made if t.data is not None]
+                keys = [thumbnail_key(a.sha256, t.media_type) for a, t in made]
+                puts = [(k, t.data) for k, (_, t) in zip(keys, made, strict=True) if t.data]
                 list(io.map(lambda item: storage.put(*item), puts))
                 with service.uow() as uow:
                     uow.imports.set_thumbnails(
-                        [(a.id, thumbnail_key(a.sha256), t.phash) for a, t in made]
+                        [(a.id, k, t.phash) for k, (a, t) in zip(keys, made, strict=True)]
                     )
                     uow.commit()
                 added += len(made)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from promptcanvas.domain.assets import thumbnail_key
 from promptcanvas.domain.errors import StorageUnavailable, UnsupportedMedia
 from promptcanvas.domain.ids import new_id
 from promptcanvas.ports.clock import Clock
@@ -41,7 +42,7 @@ from promptcanvas.services.metadata.record import GenerationMetadata
 
 log = logging.getLogger(__name__)
 
-IO_THREADS = 8  # reads, hashing and fsyncs release the GIL
+IO_THREADS = 4  # reads, hashing and fsyncs release the GIL (8 threads only fought over it)
 THUMB_GROUP = 8  # files per thumbnail task (a chunk's ~100 files keep two workers even)
 
 
@@ -78,7 +79,8 @@ class _Batch:
     duplicates: list[Loaded]
     failed: list[Failed]
     thumbs: list[Future[list[Thumb]]] = field(default_factory=list)  # THUMB_GROUP files each
-    files: list[tuple[str, bytes]] = field(default_factory=list)  # to store: key, bytes
+    stored: Future[None] | None = None  # the chunk's new files being stored
+    thumb_files: list[tuple[str, bytes]] = field(default_factory=list)  # to store: key, bytes
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,9 @@ class ImportRun:
         self.run_id = options.run_id or new_id()
         self.tally = Tally(self.run_id, source.label, options.thumbnails)
         self.io = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="import-io")
+        # A chunk's files are written and flushed on a thread of their own while the next
+        # chunk is read: the flush is disk time, and it used to hold up everything else.
+        self.store = ThreadPoolExecutor(1, thread_name_prefix="import-store")
         self.thumbnailer = thumbnailer
         self.writer = ChunkWriter(uow, clock, owner_id, self.run_id, options)
         self._restores: list[Future[None]] = []
@@ -162,7 +167,8 @@ class ImportRun:
                 loaded.append(result)
         fresh, duplicates = self.writer.split(loaded)
         batch = _Batch(read.keys, fresh, duplicates, failed)
-        batch.files = [(x.asset_key, x.data) for x in fresh]
+        if fresh:
+            batch.stored = self.store.submit(self._put_many, [(x.asset_key, x.data) for x in fresh])
         if self.options.thumbnails:
             for i in range(0, len(fresh), THUMB_GROUP):
                 group = [
@@ -199,9 +205,10 @@ class ImportRun:
                     broken[x.sha] = thumb.error or "truncated or corrupt"
                     continue
                 x.thumb, x.phash = thumb.data, thumb.phash
+                x.thumb_key = thumbnail_key(x.sha, thumb.media_type)
                 if thumb.swapped:
                     x.header = x.header.swapped()
-                batch.files.append((x.thumb_key, thumb.data))
+                batch.thumb_files.append((x.thumb_key, thumb.data))
             # Pixels that do not decode fail the file, and every copy of it in this chunk.
             failed = failed + [
                 Failed(x.entry, broken[x.sha], x.sha) for x in fresh + duplicates if x.sha in broken
@@ -211,7 +218,9 @@ class ImportRun:
             self.writer.release(list(broken))
         # One durable batch write per chunk (a single filesystem flush on local storage).
         # StorageUnavailable: the run stops, nothing of this chunk recorded.
-        self._put_many(batch.files)
+        self._put_many(batch.thumb_files)
+        if batch.stored is not None:
+            batch.stored.result()
         states = [self._failed_state(f, batch.keys[f.entry.key]) for f in failed if f.record]
         written = self.writer.write(fresh, duplicates, states, batch.keys)
         for x, outcome in written:
@@ -221,8 +230,9 @@ class ImportRun:
         self._restores += [self.io.submit(self._restore, x) for x in fresh]
 
     def close(self) -> None:
-        """Stop the I/O threads (pending reads are cancelled; nothing unrecorded is lost)."""
+        """Stop the threads (pending reads are cancelled; nothing unrecorded is lost)."""
         self.io.shutdown(wait=True, cancel_futures=True)
+        self.store.shutdown(wait=True, cancel_futures=True)
 
     def drain(self) -> None:
         """Wait for the post-commit checks of every recorded chunk."""

@@ -119,8 +119,13 @@ class FolderSource(Source):
 
     def read(self, entry: Entry, limit: int) -> bytes:
         """Read the file (following an allowed symlink)."""
+        # Asking for exactly what the scan saw (plus one byte, to notice growth) instead of
+        # limit + 1: a read of n bytes allocates n first, and 256 MB per file cost 0.1-0.3 ms.
         with open(entry.key, "rb") as stream:
-            return stream.read(limit + 1)
+            data = stream.read(min(limit, entry.size) + 1)
+            if len(data) > entry.size:  # it grew since the scan: read on, to the limit
+                data += stream.read(limit + 1 - len(data))
+            return data
 
     def close(self) -> None:
         """Nothing is held open between reads."""

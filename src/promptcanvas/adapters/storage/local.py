@@ -40,6 +40,7 @@ class LocalStorage(Storage):
     def __init__(self, root: Path) -> None:
         self._root = Path(root).resolve()
         self._tmp = self._root / _TMP
+        self._safe_folders: set[str] = set()  # key folders found to be real folders in the root
 
     def __repr__(self) -> str:
         return f"LocalStorage({str(self._root)!r})"
@@ -183,11 +184,23 @@ class LocalStorage(Storage):
         validate_key(key)
         if key.split("/", 1)[0] == _TMP:
             raise ValueError(f"bad storage key: {key!r} ({_TMP} is reserved)")
-        path = self._root.joinpath(*key.split("/"))
-        # Valid keys cannot escape, but a symlink planted inside the root could.
-        if not path.resolve().is_relative_to(self._root):
-            raise StorageError(f"local storage at {self._root}: {key!r} resolves outside the root")
+        parent, _, name = key.rpartition("/")
+        folder = self._root.joinpath(*parent.split("/")) if parent else self._root
+        path = folder / name
+        # Valid keys cannot escape, but a symlink planted inside the root could. A folder is
+        # resolved once per process (an import asks for ~4 paths per file; resolving each
+        # walked every component with a syscall apiece); the last component, every time.
+        if parent not in self._safe_folders:
+            if not folder.resolve().is_relative_to(self._root):
+                raise self._outside(key)
+            if folder.is_dir():  # a folder that does not exist yet is checked again
+                self._safe_folders.add(parent)
+        if path.is_symlink() and not path.resolve().is_relative_to(self._root):
+            raise self._outside(key)
         return path
+
+    def _outside(self, key: str) -> StorageError:
+        return StorageError(f"local storage at {self._root}: {key!r} resolves outside the root")
 
     def _error(self, action: str, exc: OSError, *, write: bool = False) -> StorageError:
         """The port's error for an OSError: full, read-only (a refused write), or other."""

@@ -195,18 +195,13 @@ def doctor(
     """Check that database and file store agree (server may run); exit 1 while problems remain."""
     from promptcanvas.adapters.db.consistency import SqlConsistency
     from promptcanvas.services.doctor import Doctor
-    from promptcanvas.services.import_media import make_thumbnail
+    from promptcanvas.services.import_media import remake_thumbnail
 
     with container() as c:
         size = c.assets.thumb_size
 
-        def thumbnail(data: bytes) -> bytes:
-            # The import's thumbnailer, not the upload check: a stored file was accepted once
-            # (imports keep files with trailing bytes), and only its pixels matter here.
-            made = make_thumbnail(data, size)
-            if made.data is None:
-                raise ValueError(f"the stored image does not decode ({made.error})")
-            return made.data
+        def thumbnail(data: bytes, key: str) -> bytes:
+            return remake_thumbnail(data, size, key)
 
         checker = Doctor(c.maintenance, SqlConsistency(c.db), thumbnailer=thumbnail, queue=c.queue)
         report = checker.run(repair=repair)

@@ -11,6 +11,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from promptcanvas.domain.assets import thumbnail_media_type
 from promptcanvas.domain.errors import DomainError, NotFound, StorageUnavailable
 from promptcanvas.domain.users import User
 from promptcanvas.entrypoints.api.deps import ContainerDep
@@ -181,7 +182,7 @@ def _public_file(
         **PUBLIC_HEADERS,
         "Content-Disposition": "inline",
     }
-    media_type = "image/webp" if thumbnail else asset.media_type
+    media_type = thumbnail_media_type(asset.thumbnail_key or "") if thumbnail else asset.media_type
     return StreamingResponse(file_chunks(stream), media_type=media_type, headers=headers)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from promptcanvas.domain.assets import MEDIA_EXTENSIONS
+from promptcanvas.domain.assets import MEDIA_EXTENSIONS, thumbnail_media_type
 from promptcanvas.domain.errors import InvalidInput
 from promptcanvas.entrypoints.api.deps import ContainerDep, CurrentUser
 from promptcanvas.entrypoints.api.files import file_chunks
@@ -97,8 +97,8 @@ def _download(
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     stream = c.assets.open(asset, thumbnail=thumbnail)
-    media_type = "image/webp" if thumbnail else asset.media_type
-    ext = "webp" if thumbnail else MEDIA_EXTENSIONS.get(asset.media_type, "bin")
+    media_type = thumbnail_media_type(asset.thumbnail_key or "") if thumbnail else asset.media_type
+    ext = MEDIA_EXTENSIONS.get(media_type, "bin")
     headers["Content-Disposition"] = f'inline; filename="{asset.sha256[:16]}.{ext}"'
     if not thumbnail:
         headers["Content-Length"] = str(asset.size)
@@ -117,7 +117,7 @@ def asset_content(asset_id: str, request: Request, user: CurrentUser, c: Contain
 
 @router.get(
     "/{asset_id}/thumbnail",
-    responses={200: {"content": {"image/webp": {}}}, **ERRORS},
+    responses={200: {"content": {"image/webp": {}, "image/jpeg": {}}}, **ERRORS},
     response_class=Response,
 )
 def asset_thumbnail(

@@ -1,0 +1,59 @@
+"""Import thumbnails: JPEG when opaque, WebP when the image has alpha or the key asks for it."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from promptcanvas.domain.assets import thumbnail_key, thumbnail_media_type
+from promptcanvas.services.import_media import make_thumbnail, remake_thumbnail
+from promptcanvas.services.import_scan import Entry, FolderSource
+
+
+def encoded(mode: str, colour: tuple[int, ...], fmt: str = "PNG") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, (600, 400), colour).save(out, fmt)
+    return out.getvalue()
+
+
+def test_an_opaque_image_gets_a_jpeg_thumbnail_of_its_colours() -> None:
+    thumb = make_thumbnail(encoded("RGB", (200, 30, 40)), 384)
+    assert thumb.media_type == "image/jpeg" and thumb.data is not None
+    image = Image.open(io.BytesIO(thumb.data))
+    assert image.format == "JPEG" and image.size == (384, 256)
+    assert image.getpixel((10, 10)) == pytest.approx((200, 30, 40), abs=6)
+
+
+def test_an_image_with_alpha_keeps_it_in_a_webp_thumbnail() -> None:
+    thumb = make_thumbnail(encoded("RGBA", (10, 20, 30, 0)), 384)
+    assert thumb.media_type == "image/webp" and thumb.data is not None
+    image = Image.open(io.BytesIO(thumb.data))
+    assert image.format == "WEBP" and image.mode == "RGBA"
+    assert image.getpixel((5, 5))[3] == 0
+
+
+@pytest.mark.parametrize("media_type", ["image/jpeg", "image/webp"])
+def test_the_key_names_the_format_and_a_remade_thumbnail_keeps_it(media_type: str) -> None:
+    key = thumbnail_key("ab" * 32, media_type)
+    assert thumbnail_media_type(key) == media_type
+    remade = remake_thumbnail(encoded("RGB", (1, 2, 3), "JPEG"), 64, key)
+    assert Image.open(io.BytesIO(remade)).get_format_mimetype() == media_type
+
+
+def test_a_thumbnail_that_cannot_be_remade_is_an_error() -> None:
+    with pytest.raises(ValueError, match="does not decode"):
+        remake_thumbnail(b"\x89PNG\r\n\x1a\nbroken", 64, thumbnail_key("cd" * 32))
+
+
+def test_a_file_that_grew_after_the_scan_is_read_to_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "a.png"
+    path.write_bytes(b"x" * 10)
+    entry = Entry(str(path), "a.png", 10, 0)
+    source = FolderSource(tmp_path)
+    assert source.read(entry, 100) == b"x" * 10
+    path.write_bytes(b"y" * 50)  # rewritten bigger: the read sees all of it
+    assert source.read(entry, 100) == b"y" * 50
+    assert len(source.read(entry, 20)) == 21  # over the limit: one byte more tells the caller
