@@ -209,7 +209,9 @@ class ImportRun:
                 if thumb.swapped:
                     x.header = x.header.swapped()
                 batch.thumb_files.append((x.thumb_key, thumb.data))
-            # Pixels that do not decode fail the file, and every copy of it in this chunk.
+            # Pixels that do not decode fail the file, and every copy of it in this chunk. Its
+            # bytes were stored already (while this chunk's thumbnails were made): unrecorded,
+            # they are the orphan sweeper's (not deleted here: a blob may be another's too).
             failed = failed + [
                 Failed(x.entry, broken[x.sha], x.sha) for x in fresh + duplicates if x.sha in broken
             ]
