@@ -188,7 +188,7 @@ class LocalStorage(Storage):
         folder = self._root.joinpath(*parent.split("/")) if parent else self._root
         path = folder / name
         # Valid keys cannot escape, but a symlink planted inside the root could. A folder is
-        # resolved once per process (an import asks for ~4 paths per file; resolving each
+        # resolved once per storage object (an import asks for ~4 paths per file; resolving each
         # walked every component with a syscall apiece); the last component, every time.
         if parent not in self._safe_folders:
             if not folder.resolve().is_relative_to(self._root):
