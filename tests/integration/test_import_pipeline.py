@@ -1,25 +1,27 @@
-"""The import pipeline's fast paths: worker processes that read files themselves, chunks read
-while the previous one is recorded, and prompts inserted a chunk at a time.
+"""The import pipeline's fast paths: worker processes that load and store files themselves,
+chunks loaded while earlier ones are recorded, and prompts inserted a chunk at a time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
+import signal
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from PIL import Image
 
 from promptcanvas.adapters.db.tables import assets, generation_assets, generations, prompts
 from promptcanvas.bootstrap import Container
-from promptcanvas.services.import_media import CHANGED, thumbnail_file
 from promptcanvas.services.import_scan import FolderSource
 from promptcanvas.services.importing import POOL_MIN_FILES, ImportOptions
 from promptcanvas.services.library import SearchRequest
 from promptcanvas.services.outputs import a1111_parameters, embed_png_text
 
-FILES = POOL_MIN_FILES + 10  # enough for worker processes to make the thumbnails
+FILES = POOL_MIN_FILES + 10  # enough for worker processes to load the files
 PER_PROMPT = 3
 
 
@@ -91,7 +93,7 @@ def test_a_big_import_links_every_file_to_its_own_prompt_with_a_true_thumbnail(
     assert (again.imported, again.unchanged) == (0, FILES)
 
 
-def test_a_file_rewritten_after_it_was_read_keeps_the_thumbnail_of_the_imported_bytes(
+def test_a_file_rewritten_during_the_import_keeps_a_thumbnail_of_the_bytes_stored(
     container: Container, tmp_path: Path
 ) -> None:
     folder = tmp_path / "outputs"
@@ -104,6 +106,7 @@ def test_a_file_rewritten_after_it_was_read_keeps_the_thumbnail_of_the_imported_
     options = ImportOptions()
 
     with importer.session(owner, source, options, expected=POOL_MIN_FILES) as run:
+        assert run.loader is not None  # worker processes load the file
         read = run.read(list(source.entries()))
         path.write_bytes(picture(2))  # the tool overwrote the file meanwhile
         run.finish(run.prepare(read))
@@ -111,25 +114,81 @@ def test_a_file_rewritten_after_it_was_read_keeps_the_thumbnail_of_the_imported_
 
     assert run.tally.imported == 1
     with container.db.engine.connect() as conn:
-        sha, thumb_key = conn.execute(
-            sa.select(assets.c.sha256, assets.c.thumbnail_key).where(assets.c.owner_id == owner)
+        sha, key, thumb_key = conn.execute(
+            sa.select(assets.c.sha256, assets.c.storage_key, assets.c.thumbnail_key).where(
+                assets.c.owner_id == owner
+            )
         ).one()
-    assert sha == hashlib.sha256(picture(1)).hexdigest()
+    stored = container.storage.read(key)
+    assert hashlib.sha256(stored).hexdigest() == sha  # whichever version was read
+    assert stored in (picture(1), picture(2))
     with container.storage.open(thumb_key) as stream:
-        assert close(centre_colour(stream.read()), colour(1))
+        assert close(centre_colour(stream.read()), centre_colour(stored))
 
 
-def test_a_worker_refuses_to_thumbnail_a_file_that_no_longer_holds_the_hashed_bytes(
-    tmp_path: Path,
+def broken_png(i: int) -> bytes:
+    """A PNG whose structure is whole but whose pixel data does not inflate."""
+    data = bytearray(picture(i))
+    at = data.index(b"IDAT") + 4
+    data[at : at + 8] = b"\xff" * 8
+    return bytes(data)
+
+
+@pytest.mark.parametrize("thumbnails", [True, False])
+def test_workers_store_each_file_and_only_files_that_pass(
+    container: Container, tmp_path: Path, thumbnails: bool
 ) -> None:
-    path = tmp_path / "a.png"
-    data = picture(5)
-    path.write_bytes(data)
-    sha = hashlib.sha256(data).hexdigest()
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    for i in range(FILES):
+        (folder / f"{i:04d}.png").write_bytes(picture(i))
+    (folder / "broken.png").write_bytes(broken_png(9999))
+    (folder / "copy.png").write_bytes(picture(3))
+    owner = container.users.ensure_admin()[0].id
 
-    made = thumbnail_file(str(path), len(data), sha, 16)
-    assert made.data is not None and made.error is None
-    assert thumbnail_file(str(path), len(data), "0" * 64, 16).error == CHANGED
-    assert thumbnail_file(str(tmp_path / "gone.png"), len(data), sha, 16).error == CHANGED
-    path.write_bytes(data + b"x")
-    assert thumbnail_file(str(path), len(data), sha, 16).error == CHANGED
+    summary = container.importer.run(
+        owner, FolderSource(folder), ImportOptions(thumbnails=thumbnails)
+    )
+
+    # Metadata only never decodes pixels: the broken file is whole, so it is imported.
+    whole = FILES if thumbnails else FILES + 1
+    assert (summary.imported, summary.duplicate) == (whole, 1)
+    with container.db.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(assets.c.sha256, assets.c.storage_key, assets.c.thumbnail_key).where(
+                assets.c.owner_id == owner
+            )
+        ).all()
+    assert len(rows) == whole
+    for sha, key, thumb_key in rows:
+        assert hashlib.sha256(container.storage.read(key)).hexdigest() == sha
+        assert (thumb_key is not None) == thumbnails
+    if thumbnails:  # its pixels fail: reported, and its bytes never stored
+        assert summary.failed_total == 1
+        broken_sha = hashlib.sha256(broken_png(9999)).hexdigest()
+        assert not any(o.key.endswith(broken_sha) for o in container.storage.list("blobs/"))
+
+
+def test_an_import_whose_worker_processes_are_killed_finishes_in_its_own_process(
+    container: Container, tmp_path: Path
+) -> None:
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    for i in range(FILES):
+        (folder / f"{i:04d}.png").write_bytes(picture(i))
+    owner = container.users.ensure_admin()[0].id
+    source = FolderSource(folder)
+    entries = list(source.entries())
+
+    with container.importer.session(owner, source, ImportOptions(), expected=FILES) as run:
+        assert run.loader is not None
+        run.process(entries[:100])  # the workers are up and have loaded a chunk
+        for process in list(run.loader._pool._processes.values()):  # noqa: SLF001
+            assert process.pid is not None
+            os.kill(process.pid, signal.SIGKILL)  # as the OOM killer would
+        run.process(entries[100:])
+        run.drain()
+
+    assert (run.tally.imported, run.tally.failed) == (FILES, {})
+    again = container.importer.run(owner, source, ImportOptions())
+    assert (again.imported, again.unchanged) == (0, FILES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import pickle
 import subprocess
 import sys
 import time
@@ -86,6 +87,30 @@ def test_put_many_stores_every_object_in_a_fresh_store(storage: Storage) -> None
         with storage.open(key) as stream:
             assert stream.read() == data
     assert sorted(o.key for o in storage.list("blobs/")) == sorted({k for k, _ in items})
+
+
+def test_put_many_unflushed_then_synced_stores_every_object(storage: Storage) -> None:
+    items = [(f"blobs/{i:02x}/ab/obj{i}", bytes([i]) * 300) for i in range(12)]
+    storage.put_many(items, durable=False)
+    storage.sync()
+    for key, data in items:
+        assert storage.read(key) == data
+
+
+def test_a_pickled_local_store_in_another_process_writes_the_same_objects(
+    tmp_path: Path,
+) -> None:
+    store = LocalStorage(tmp_path / "files")
+    assert store.shareable
+    store.put("a/before.bin", b"before")  # the original has found its folders
+    code = (
+        "import pickle, sys; store = pickle.loads(sys.stdin.buffer.read()); "
+        "store.put_many([('a/x.bin', b'x'), ('b/c/y.bin', b'y')], durable=False)"
+    )
+    subprocess.run([sys.executable, "-c", code], input=pickle.dumps(store), check=True, timeout=60)
+    store.sync()
+    assert (store.read("a/x.bin"), store.read("b/c/y.bin")) == (b"x", b"y")
+    assert not MemoryStorage().shareable
 
 
 def test_put_many_rejects_a_bad_key(storage: Storage) -> None:

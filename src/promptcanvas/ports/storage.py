@@ -52,6 +52,11 @@ class Storage(abc.ABC):
     - `url_for(key, expires)` returns a URL a browser can GET directly, or None when the store
       has no such URL (local files are served by the API instead).
     - `check()` raises StorageError when the store cannot be written right now.
+    - `put_many(items, durable=False)` stores each object atomically but may leave them to be
+      lost by a crash until `sync()` returns; `sync()` makes every such put durable, whichever
+      process of the same store made it. Stores whose puts are durable anyway ignore both.
+    - `shareable` is True when a pickled copy of the store, in another process, reads and
+      writes the same objects (worker processes may then store files themselves).
     - `cleanup_temp(max_age_seconds)` removes what puts cut short by a crash left behind (never an
       object), if older than max_age_seconds, and returns how many; with dry_run=True it only
       counts them. Stores that leave nothing behind return 0.
@@ -61,21 +66,26 @@ class Storage(abc.ABC):
     """
 
     kind: str = "abstract"
+    shareable: bool = False
 
     @abc.abstractmethod
     def put(self, key: str, data: bytes) -> None:
         """Store data under key atomically."""
 
-    def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+    def put_many(self, items: Sequence[tuple[str, bytes]], *, durable: bool = True) -> None:  # noqa: ARG002
         """Store several objects, each atomically; all are durable when this returns.
 
-        Stores that can flush many writes at once (the local one) override this. A bad key
-        anywhere raises ValueError before anything is stored.
+        With durable=False they may be lost by a crash until `sync()` returns. Stores that
+        can flush many writes at once (the local one) override this. A bad key anywhere
+        raises ValueError before anything is stored.
         """
         for key, _ in items:
             validate_key(key)
         for key, data in items:
             self.put(key, data)
+
+    def sync(self) -> None:  # noqa: B027 (stores whose puts are durable have nothing to do)
+        """Make every `put_many(..., durable=False)` so far durable (any process's)."""
 
     @abc.abstractmethod
     def open(self, key: str) -> BinaryIO:

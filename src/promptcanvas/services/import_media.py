@@ -10,7 +10,6 @@ many files.
 from __future__ import annotations
 
 import gc
-import hashlib
 import io
 import logging
 import multiprocessing
@@ -40,7 +39,6 @@ _JPEG_QUALITY = 82
 NOT_AN_IMAGE = "not an image"
 EMPTY = "empty file"
 TRUNCATED = "truncated or corrupt"
-CHANGED = "changed while being imported"  # a worker read other bytes than the run hashed
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,41 +187,35 @@ def remake_thumbnail(data: bytes, size: int, key: str) -> bytes:
     return made.data
 
 
-def thumbnail_file(path: str, length: int, sha: str, size: int) -> Thumb:
-    """make_thumbnail of a file, if it still holds the bytes read before (error CHANGED if not).
-
-    Worker processes read the file themselves: a page-cache read and a hash cost less than
-    sending the bytes through the pool's pipe (pickled, written, read, unpickled). The hash
-    (not a checksum) keeps a file rewritten meanwhile from giving its thumbnail to other bytes.
-    """
-    try:
-        with open(path, "rb") as stream:
-            data = stream.read(length + 1)
-    except OSError:
-        return Thumb(None, None, CHANGED)
-    if len(data) != length or hashlib.sha256(data).hexdigest() != sha:
-        return Thumb(None, None, CHANGED)
-    return make_thumbnail(data, size)
+def make_thumbnails(images: Sequence[bytes], size: int) -> list[Thumb]:
+    """A thumbnail of each image."""
+    return [make_thumbnail(data, size) for data in images]
 
 
-def make_thumbnails(items: Sequence[bytes | tuple[str, int, str]], size: int) -> list[Thumb]:
-    """A thumbnail of each image: bytes, or a file as (path, length, sha256) to read."""
-    return [
-        make_thumbnail(item, size) if isinstance(item, bytes) else thumbnail_file(*item, size)
-        for item in items
-    ]
-
-
-def _init_worker(parent: int) -> None:
-    """Pool workers end when the importing process dies (even by SIGKILL), and skip full GCs.
+def init_worker(parent: int) -> None:
+    """Pool workers end when the importing process (`parent`) dies (even by SIGKILL), and skip
+    full GCs.
 
     Freezing what the imports made (25k+ objects) keeps collections from walking them again
     and again: they took 6% of a worker's time.
     """
     gc.freeze()
+    # A spawned worker's parent is the importing process. A fork server's worker's parent is
+    # the server, which outlives the importing process while any worker lives: so the worker
+    # also watches the importing process itself.
+    start_parent = os.getppid()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while os.getppid() == start_parent and alive(parent):
             time.sleep(0.5)
         os._exit(0)
 
@@ -239,12 +231,20 @@ class Thumbnailer:
         self._pool: Executor | None = None
 
     def start_pool(self) -> None:
-        """Start worker processes (spawned: forking a threaded process is unsafe)."""
-        if self._pool is None and self.processes > 0:
+        """Start worker processes (spawned: forking a threaded process is unsafe).
+
+        Not in a daemonic process (a Celery worker's): it may not have children, so it makes
+        thumbnails itself.
+        """
+        if (
+            self._pool is None
+            and self.processes > 0
+            and not multiprocessing.current_process().daemon
+        ):
             self._pool = ProcessPoolExecutor(
                 self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
+                initializer=init_worker,
                 initargs=(os.getpid(),),
             )
 
@@ -264,21 +264,16 @@ class Thumbnailer:
         done.set_result(make_thumbnail(image, self.size))
         return done
 
-    def submit_group(self, files: Sequence[tuple[str | None, bytes, str]]) -> Future[list[Thumb]]:
-        """Thumbnails of (path or None, bytes, sha256) as one task; a worker reads each path.
-
-        One task and one result per several files: the pool's result thread needs the GIL once
-        per result, and a busy importing process made workers wait on a full result pipe.
-        """
+    def submit_group(self, images: Sequence[bytes]) -> Future[list[Thumb]]:
+        """Thumbnails of several images as one task (one result, not one per image)."""
         if self._pool is not None:
-            refs = [(path, len(data), sha) if path else data for path, data, sha in files]
             try:
-                return self._pool.submit(make_thumbnails, refs, self.size)
+                return self._pool.submit(make_thumbnails, images, self.size)
             except BrokenExecutor:
                 log.error("thumbnail workers died; making thumbnails in this process")
                 self._pool = None
         done: Future[list[Thumb]] = Future()
-        done.set_result([make_thumbnail(data, self.size) for _, data, _ in files])
+        done.set_result(make_thumbnails(images, self.size))
         return done
 
     def close(self) -> None:

@@ -1,64 +1,51 @@
-"""One import run: chunks of files pipelined through read, thumbnail, store and record.
+"""One import run: chunks of files pipelined through load, thumbnail, store and record.
 
-While chunk N is being read and checked on the I/O threads, the thumbnails of chunk N-1 are
-made in worker processes (which read the files themselves) and its files written to the
-store; then chunk N-1 is recorded.
-Files are always stored before the transaction that records them (a crash in between leaves
-only orphans for the sweeper), and chunks are recorded in order.
+Big folder imports on a local store: worker processes load, thumbnail and store chunks ahead
+(import_load.py) while this process records the chunks before them, flushing the store first.
+Otherwise: while chunk N is read and checked on the I/O threads, the thumbnails of chunk N-1
+are made (in worker processes for big runs) and its files written to the store; then chunk
+N-1 is recorded. Either way files are stored and flushed before the transaction that records
+them (a crash in between leaves only orphans for the sweeper), and chunks are recorded in order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import zipfile
-import zlib
 from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from promptcanvas.domain.assets import thumbnail_key
-from promptcanvas.domain.errors import StorageUnavailable, UnsupportedMedia
+from promptcanvas.domain.errors import StorageUnavailable
 from promptcanvas.domain.ids import new_id
 from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.imports import FAILED, FileState, ImportUowFactory
 from promptcanvas.ports.storage import Storage, StorageError
 from promptcanvas.services.assets import write_refused
+from promptcanvas.services.import_load import Failed, Limits, LoadPool, Result, load_file
 from promptcanvas.services.import_media import (
-    CHANGED,
     TRUNCATED,
-    Rejected,
     Thumb,
     Thumbnailer,
-    check_image,
     make_thumbnail,
-    sniff,
+    remake_thumbnail,
 )
-from promptcanvas.services.import_scan import MAGIC_BYTES, Entry, FolderSource, Source
+from promptcanvas.services.import_scan import Entry, Source
 from promptcanvas.services.import_summary import Tally
 from promptcanvas.services.import_write import ChunkWriter, ImportOptions, Loaded
-from promptcanvas.services.metadata.reader import read_metadata
-from promptcanvas.services.metadata.record import GenerationMetadata
 
 log = logging.getLogger(__name__)
 
 IO_THREADS = 4  # reads, hashing and fsyncs release the GIL (8 threads only fought over it)
 THUMB_GROUP = 8  # files per thumbnail task (a chunk's ~100 files keep two workers even)
+LOAD_GROUP = 25  # files per loader task: few results to unpickle, workers kept even
+LOOKAHEAD = 2  # chunks a loader pool works on ahead of the chunk being recorded
 
 
 def path_key(key: str) -> str:
     """The indexed form of a source key (paths may be longer than an index entry)."""
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class Failed:
-    """A file that is reported and skipped, with why."""
-
-    entry: Entry
-    reason: str
-    sha: str | None = None
-    record: bool = True  # False for problems that may pass (a file that could not be opened)
 
 
 @dataclass(frozen=True)
@@ -67,7 +54,7 @@ class _Read:
 
     keys: dict[str, str]
     settled: list[tuple[str, str, str | None]]
-    results: list[Loaded | Failed | None]
+    groups: list[tuple[list[Entry], Future[list[Result]]]]  # being loaded (or loaded)
 
 
 @dataclass
@@ -78,17 +65,11 @@ class _Batch:
     fresh: list[Loaded]
     duplicates: list[Loaded]
     failed: list[Failed]
+    unstored: list[Loaded] = field(default_factory=list)  # fresh files this process stores
+    flush: bool = False  # workers stored some of its files: flush the store before recording
     thumbs: list[Future[list[Thumb]]] = field(default_factory=list)  # THUMB_GROUP files each
     stored: Future[None] | None = None  # the chunk's new files being stored
     thumb_files: list[tuple[str, bytes]] = field(default_factory=list)  # to store: key, bytes
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What the run may read."""
-
-    max_pixels: int
-    max_file_bytes: int
 
 
 class ImportRun:
@@ -104,6 +85,7 @@ class ImportRun:
         source: Source,
         options: ImportOptions,
         thumbnailer: Thumbnailer,
+        loader: LoadPool | None = None,
     ) -> None:
         self.uow = uow
         self.storage = storage
@@ -116,14 +98,13 @@ class ImportRun:
         self.tally = Tally(self.run_id, source.label, options.thumbnails)
         self.io = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="import-io")
         # A chunk's files are written and flushed on a thread of their own while the next
-        # chunk is read. (Measured: it did not raise the metadata-only rate, which stays bound
-        # by this process's GIL; it keeps the flush from blocking the thread that reads.)
+        # chunk is read (it keeps the flush from blocking the thread that reads).
         self.store = ThreadPoolExecutor(1, thread_name_prefix="import-store")
         self.thumbnailer = thumbnailer
+        self.loader = loader  # worker processes that load and store whole files
+        self.lookahead = LOOKAHEAD if loader is not None else 0
         self.writer = ChunkWriter(uow, clock, owner_id, self.run_id, options)
         self._restores: list[Future[None]] = []
-        # Thumbnail workers read folder files themselves (not zip members: those are in memory).
-        self._by_path = isinstance(source, FolderSource) and options.thumbnails
 
     def process(self, entries: Sequence[Entry]) -> None:
         """Settle these files (one chunk, start to end): skip, import, or report each one."""
@@ -134,7 +115,7 @@ class ImportRun:
         return self.prepare(self.read(entries))
 
     def read(self, entries: Sequence[Entry]) -> _Read:
-        """Decide which files need reading, and read, hash and parse them (no counting yet)."""
+        """Decide which files need loading, and load them (or start to, in the loader pool)."""
         keys = {e.key: path_key(e.key) for e in entries}
         settled: list[tuple[str, str, str | None]]
         settled = [(FAILED, e.name, e.problem) for e in entries if e.problem]
@@ -151,7 +132,30 @@ class ImportRun:
                 settled.append((state.state, e.name, state.reason))
             else:
                 settled.append(("unchanged", e.name, None))
-        return _Read(keys, settled, list(self.io.map(self._load, todo)))
+        if self.loader is None:
+            done: Future[list[Result]] = Future()
+            done.set_result(list(self.io.map(self._load, todo)))
+            return _Read(keys, settled, [(todo, done)])
+        size = self.thumbnailer.size if self.options.thumbnails else None
+        now = self.clock.now()
+        groups = [todo[i : i + LOAD_GROUP] for i in range(0, len(todo), LOAD_GROUP)]
+        return _Read(
+            keys,
+            settled,
+            [(g, self.loader.submit(self.source, g, self.limits, size, now)) for g in groups],
+        )
+
+    def _results(self, group: list[Entry], future: Future[list[Result]]) -> list[Result]:
+        """A group's loaded files; loaded here instead if the worker processes died."""
+        try:
+            return future.result()
+        except BrokenExecutor:
+            if self.loader is not None:
+                log.error("import workers died; the run goes on in this process")
+                self.loader = None  # later chunks are read here (the session closes the pool)
+            return list(self.io.map(self._load, group))
+        except StorageError as exc:  # a worker's store write failed: the run stops
+            raise write_refused(exc) from None
 
     def prepare(self, read: _Read) -> _Batch:
         """Count what was settled unread, split new bytes from duplicates, start thumbnails."""
@@ -159,41 +163,38 @@ class ImportRun:
             self.tally.add(state, name, reason)
         loaded: list[Loaded] = []
         failed: list[Failed] = []
-        for result in read.results:
-            if result is None:
-                self.tally.add("ignored", "")
-            elif isinstance(result, Failed):
-                failed.append(result)
-            else:
-                loaded.append(result)
+        for group, future in read.groups:
+            for result in self._results(group, future):
+                if result is None:
+                    self.tally.add("ignored", "")
+                elif isinstance(result, Failed):
+                    failed.append(result)
+                else:
+                    loaded.append(result)
         fresh, duplicates = self.writer.split(loaded)
         batch = _Batch(read.keys, fresh, duplicates, failed)
-        if fresh:
-            batch.stored = self.store.submit(self._put_many, [(x.asset_key, x.data) for x in fresh])
+        batch.unstored = [x for x in fresh if x.data is not None]
+        batch.flush = any(x.data is None for x in loaded)
+        if batch.unstored:
+            batch.stored = self.store.submit(
+                self._put_many, [(x.asset_key, x.data) for x in batch.unstored if x.data]
+            )
         if self.options.thumbnails:
-            for i in range(0, len(fresh), THUMB_GROUP):
-                group = [
-                    (x.entry.key if self._by_path else None, x.data, x.sha)
-                    for x in fresh[i : i + THUMB_GROUP]
-                ]
-                batch.thumbs.append(self.thumbnailer.submit_group(group))
+            for i in range(0, len(batch.unstored), THUMB_GROUP):
+                images = [x.data for x in batch.unstored[i : i + THUMB_GROUP] if x.data]
+                batch.thumbs.append(self.thumbnailer.submit_group(images))
         return batch
 
     def _thumbs(self, batch: _Batch) -> list[Thumb]:
-        """The chunk's thumbnails, in the order of batch.fresh."""
+        """The thumbnails of the chunk's files this process stores, in order."""
         made: list[Thumb] = []
         size = self.thumbnailer.size
         for i, future in enumerate(batch.thumbs):
-            group = batch.fresh[i * THUMB_GROUP : (i + 1) * THUMB_GROUP]
+            group = batch.unstored[i * THUMB_GROUP : (i + 1) * THUMB_GROUP]
             try:
-                thumbs = future.result()
+                made += future.result()
             except BrokenExecutor:  # a worker process died: make these here
-                thumbs = [make_thumbnail(x.data, size) for x in group]
-            # A file changed after we read it: the thumbnail is made from the bytes we store.
-            made += [
-                make_thumbnail(x.data, size) if t.error == CHANGED else t
-                for x, t in zip(group, thumbs, strict=True)
-            ]
+                made += [make_thumbnail(x.data or b"", size) for x in group]
         return made
 
     def finish(self, batch: _Batch) -> None:
@@ -201,7 +202,7 @@ class ImportRun:
         fresh, duplicates, failed = batch.fresh, batch.duplicates, batch.failed
         if batch.thumbs:
             broken: dict[str, str] = {}
-            for x, thumb in zip(fresh, self._thumbs(batch), strict=True):
+            for x, thumb in zip(batch.unstored, self._thumbs(batch), strict=True):
                 if thumb.data is None:
                     broken[x.sha] = thumb.error or "truncated or corrupt"
                     continue
@@ -224,6 +225,8 @@ class ImportRun:
         self._put_many(batch.thumb_files)
         if batch.stored is not None:
             batch.stored.result()
+        if batch.flush:  # what the workers stored is durable before it is recorded
+            self._sync()
         states = [self._failed_state(f, batch.keys[f.entry.key]) for f in failed if f.record]
         written = self.writer.write(fresh, duplicates, states, batch.keys)
         for x, outcome in written:
@@ -246,42 +249,35 @@ class ImportRun:
                 log.error("a file could not be put back after the orphan sweeper took it")
         self._restores.clear()
 
-    def _load(self, e: Entry) -> Loaded | Failed | None:
+    def _load(self, e: Entry) -> Result:
         """Read, check, hash and parse one file (on an I/O thread); None: not an image."""
-        limit = self.limits.max_file_bytes
-        try:
-            if not e.looks_like_image and sniff(self.source.read(e, MAGIC_BYTES - 1)) is None:
-                return None
-            if e.size > limit:
-                return Failed(e, f"larger than {limit:,} bytes")
-            data = self.source.read(e, limit)
-        except OSError as exc:
-            return Failed(e, f"cannot be read: {exc.strerror or exc}", record=False)
-        except (zipfile.BadZipFile, zlib.error, ValueError, EOFError):
-            return Failed(e, "corrupt zip member")
-        if len(data) > limit:
-            return Failed(e, f"larger than {limit:,} bytes")
-        sha = hashlib.sha256(data).hexdigest() if data else None
-        try:
-            header = check_image(data, max_pixels=self.limits.max_pixels)
-        except Rejected as exc:
-            return Failed(e, str(exc), sha)
-        assert sha is not None
-        error = None
-        try:
-            meta = read_metadata(data, max_pixels=self.limits.max_pixels)
-        except UnsupportedMedia as exc:
-            meta, error = GenerationMetadata(), exc.message
-        except Exception as exc:  # a reader bug must not keep the image out of the library
-            log.exception("reading the metadata of %s failed", e.name)
-            meta, error = GenerationMetadata(), f"{type(exc).__name__}: {exc}"
-        return Loaded.of(e, data, sha, header, meta, error, self.clock.now())
+        return load_file(self.source, e, self.limits, self.clock.now())
 
     def _restore(self, x: Loaded) -> None:
         """Put back files the orphan sweeper took between our put and our commit."""
-        for key, data in ((x.asset_key, x.data), (x.thumb_key, x.thumb)):
-            if data is not None and not self.storage.exists(key):
+        missing = [
+            key for key in (x.asset_key, x.thumb_key) if key and not self.storage.exists(key)
+        ]
+        if not missing:
+            return
+        data = x.data
+        if data is None:  # a worker stored it: read the file again
+            again = self._load(x.entry)
+            if not isinstance(again, Loaded) or again.sha != x.sha:
+                log.error("%s changed before it could be put back in the store", x.entry.name)
+                return
+            data = again.data
+        assert data is not None
+        for key in missing:
+            if key == x.asset_key:
                 self._put(key, data)
+                continue
+            try:
+                thumb = x.thumb or remake_thumbnail(data, self.thumbnailer.size, key)
+            except ValueError:
+                log.error("the thumbnail of %s could not be made again", x.entry.name)
+                continue
+            self._put(key, thumb)
 
     def _put(self, key: str, data: bytes) -> None:
         self._put_many([(key, data)])
@@ -291,6 +287,13 @@ class ImportRun:
             self.storage.put_many(files)
         except StorageError as exc:
             log.error("storage write failed for %s: %s", files[0][0] if files else "-", exc)
+            raise write_refused(exc) from None
+
+    def _sync(self) -> None:
+        try:
+            self.storage.sync()
+        except StorageError as exc:
+            log.error("storage flush failed: %s", exc)
             raise write_refused(exc) from None
 
     def _failed_state(self, f: Failed, key: str) -> FileState:

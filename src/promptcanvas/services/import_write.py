@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from promptcanvas.domain.assets import Asset, Generation, blob_key, thumbnail_key
+from promptcanvas.domain.assets import Asset, Generation, blob_key
 from promptcanvas.domain.ids import new_id
 from promptcanvas.domain.prompts import Prompt, new_prompt
 from promptcanvas.ports.clock import Clock
@@ -42,10 +42,13 @@ class ImportOptions:
 
 @dataclass(slots=True)
 class Loaded:
-    """A readable image file with its hash, header and metadata (thumbnail added later)."""
+    """A readable image file with its hash, header and metadata (thumbnail added later).
+
+    `data` is None once a worker process has stored the file (and its thumbnail) itself.
+    """
 
     entry: Entry
-    data: bytes
+    data: bytes | None
     sha: str
     header: Header
     meta: GenerationMetadata
@@ -53,14 +56,15 @@ class Loaded:
     text: str
     negative: str
     when: datetime  # when the file was made (its modification time)
-    thumb: bytes | None = None
+    thumb: bytes | None = None  # the thumbnail's bytes, while this process holds them
+    thumb_key: str | None = None  # set once a thumbnail is made
     phash: str | None = None
     asset_key: str = field(init=False)
-    thumb_key: str = field(init=False)
+    size: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.asset_key = blob_key(self.sha)
-        self.thumb_key = thumbnail_key(self.sha)
+        self.size = len(self.data or b"")
 
     @classmethod
     def of(
@@ -210,12 +214,12 @@ class ChunkWriter:
             owner_id=self.owner_id,
             sha256=x.sha,
             media_type=x.header.media_type,
-            size=len(x.data),
+            size=x.size,
             width=x.header.width,
             height=x.header.height,
             created_at=now,
             storage_key=x.asset_key,
-            thumbnail_key=x.thumb_key if x.thumb is not None else None,
+            thumbnail_key=x.thumb_key,
             original_name="".join(ch for ch in name if ord(ch) >= 32)[-255:] or None,
             phash=x.phash,
         )

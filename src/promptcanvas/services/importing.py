@@ -1,26 +1,30 @@
 """Importing past work: every image of a folder or zip becomes an asset and a generation.
 
 A run settles files in chunks. Per chunk: files whose recorded size and modification time
-match are skipped unread; the rest are read, hashed and parsed on I/O threads (the metadata
-reader looks at headers only), checked against bytes imported before, thumbnailed (worker
-processes when there are many), stored (files first), then recorded in one transaction: new
-prompts, assets, generations and every file's state together. A run killed at any point is
-resumed by running it again, with nothing imported twice. Chunks overlap (import_run.py).
+match are skipped unread; the rest are read, hashed and parsed (the metadata reader looks at
+headers only), thumbnailed and stored (files first; for a big folder import all of that in
+worker processes, import_load.py), checked against bytes imported before, then recorded in
+one transaction: new prompts, assets, generations and every file's state together. A run
+killed at any point is resumed by running it again, with nothing imported twice. Chunks
+overlap (import_run.py).
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.imports import ImportUowFactory
 from promptcanvas.ports.storage import Storage
+from promptcanvas.services.import_load import Limits, LoadPool
 from promptcanvas.services.import_media import Thumbnailer
-from promptcanvas.services.import_run import IO_THREADS, ImportRun, Limits, path_key
-from promptcanvas.services.import_scan import Entry, Source
+from promptcanvas.services.import_run import IO_THREADS, ImportRun, path_key
+from promptcanvas.services.import_scan import Entry, FolderSource, Source
 from promptcanvas.services.import_summary import ImportSummary, Tally
 from promptcanvas.services.import_write import ImportOptions
 
@@ -72,24 +76,36 @@ class ImportService:
         with self.session(owner_id, source, options, expected=len(entries)) as run:
             run.tally.total = len(entries)
             try:
-                pending = None
+                # Chunks read (or being loaded by worker processes) ahead, oldest first. The
+                # oldest is prepared (duplicates split off, its own stores and thumbnails
+                # started) while the one before it is stored and recorded. Without a loader
+                # pool nothing is read ahead: a reading thread next to the recording one
+                # was tried, and the two fight over the GIL (5-10% slower).
+                reads: deque[Any] = deque()
+                pending: list[Any] = []  # the prepared chunk waiting to be recorded
+
+                def step(read: Any) -> None:
+                    batch = run.prepare(read)
+                    if pending:
+                        run.finish(pending.pop())
+                        if on_progress is not None:
+                            on_progress(run.tally)
+                    pending.append(batch)
+
                 for chunk in chunks:
                     if should_stop is not None and should_stop():
                         interrupted = True
                         break
-                    # Chunk N is read while chunks N-1 and N are thumbnailed in worker processes;
-                    # then N-1 is stored and recorded. Reading on a thread of its own while N-1
-                    # is recorded was tried: the two fight over the GIL and it is 5-10% slower.
-                    batch = run.start(chunk)
-                    if pending is not None:
-                        run.finish(pending)
+                    reads.append(run.read(chunk))
+                    if len(reads) > run.lookahead:
+                        step(reads.popleft())
+                if not interrupted:
+                    while reads:
+                        step(reads.popleft())
+                    if pending:
+                        run.finish(pending.pop())
                         if on_progress is not None:
                             on_progress(run.tally)
-                    pending = batch
-                if pending is not None and not interrupted:
-                    run.finish(pending)
-                    if on_progress is not None:
-                        on_progress(run.tally)
                 run.drain()
             except KeyboardInterrupt:
                 interrupted = True  # chunks not yet recorded are read again next time
@@ -100,10 +116,22 @@ class ImportService:
         self, owner_id: str, source: Source, options: ImportOptions, *, expected: int
     ) -> Iterator[ImportRun]:
         """An open run (threads, worker processes, prompt index) for `process` calls."""
-        processes = self.processes if options.thumbnails and expected >= POOL_MIN_FILES else 0
+        big = expected >= POOL_MIN_FILES
+        loader = None
+        if big and isinstance(source, FolderSource) and LoadPool.usable(self.storage):
+            loader = LoadPool(self.processes, self.storage)  # workers do all but recording
+        processes = self.processes if options.thumbnails and big and loader is None else 0
         thumbnailer = Thumbnailer(self.thumb_size, processes=processes)
         run = ImportRun(
-            self.uow, self.storage, self.clock, self.limits, owner_id, source, options, thumbnailer
+            self.uow,
+            self.storage,
+            self.clock,
+            self.limits,
+            owner_id,
+            source,
+            options,
+            thumbnailer,
+            loader,
         )
         try:
             thumbnailer.start_pool()
@@ -111,3 +139,5 @@ class ImportService:
         finally:
             run.close()
             thumbnailer.close()
+            if loader is not None:
+                loader.close()

@@ -123,8 +123,7 @@ class SqlImportRepository(ports.ImportRepository):
         tags = [{"prompt_pk": p.pk, "tag": t, "owner_id": p.owner_id} for p in new for t in p.tags]
         if tags:
             self.conn.execute(prompt_tags.insert(), tags)
-        for prompt in new:
-            self.search.put(self.conn, prompt)
+        self.search.put_many(self.conn, new)
 
     def unthumbnailed(self, owner_id: str, after_id: str | None, limit: int) -> list[Asset]:
         """The owner's assets without a thumbnail, by id, paged."""

@@ -36,6 +36,7 @@ class LocalStorage(Storage):
     """Objects as files under root; a put writes root/.tmp/<random> and renames it into place."""
 
     kind = "local"
+    shareable = True  # another process writes the same files
 
     def __init__(self, root: Path) -> None:
         self._root = Path(root).resolve()
@@ -44,6 +45,10 @@ class LocalStorage(Storage):
 
     def __repr__(self) -> str:
         return f"LocalStorage({str(self._root)!r})"
+
+    def __reduce__(self) -> tuple[type[LocalStorage], tuple[Path]]:
+        # A copy for a worker process: the root only (it finds safe folders itself).
+        return (LocalStorage, (self._root,))
 
     def put(self, key: str, data: bytes) -> None:
         """Store data under key atomically and durably."""
@@ -66,24 +71,25 @@ class LocalStorage(Storage):
         except OSError as exc:
             raise self._error(f"cannot store {key!r}", exc, write=True) from exc
 
-    def put_many(self, items: Sequence[tuple[str, bytes]]) -> None:
+    def put_many(self, items: Sequence[tuple[str, bytes]], *, durable: bool = True) -> None:
         """Write every object into place, then make them all durable with one syncfs.
 
         Each object still appears atomically (written aside, then renamed). Until the flush
         returns, a power cut may leave some of them empty or missing; callers record the
         objects (commit) only after this returns, and a later put rewrites an object whose
-        size is wrong.
+        size is wrong. With durable=False the flush is left to a later `sync()`.
         """
-        if _SYNCFS is None or len(items) < 2:
-            super().put_many(items)
+        if _SYNCFS is None or (durable and len(items) < 2):
+            super().put_many(items)  # one durable put each (without syncfs, sync() cannot)
             return
-        paths = [(self._path(key), data) for key, data in items]
+        paths = [(key, self._path(key), data) for key, data in items]
         try:
             _make_dirs(self._tmp, sync=False)
-            for path, data in paths:
+            for key, path, data in paths:
                 if _refresh(path, len(data)):
                     continue
-                _make_dirs(path.parent, sync=False)
+                if key.rpartition("/")[0] not in self._safe_folders:  # else known to exist
+                    _make_dirs(path.parent, sync=False)
                 temp = self._tmp / f"{uuid.uuid4().hex}.part"
                 _write_unsynced(temp, data)
                 try:
@@ -91,9 +97,19 @@ class LocalStorage(Storage):
                 except Exception:
                     _unlink_quietly(temp)
                     raise
-            _syncfs(self._root)
+            if durable:
+                _syncfs(self._root)
         except OSError as exc:
             raise self._error(f"cannot store {len(items)} objects", exc, write=True) from exc
+
+    def sync(self) -> None:
+        """Flush the filesystem: every object written so far, by any process, is durable."""
+        if _SYNCFS is None:
+            return  # put_many wrote each object durably
+        try:
+            _syncfs(self._root)
+        except OSError as exc:
+            raise self._error("cannot flush the store", exc, write=True) from exc
 
     def open(self, key: str) -> BinaryIO:
         """Open the object for reading."""
@@ -185,19 +201,36 @@ class LocalStorage(Storage):
         if key.split("/", 1)[0] == _TMP:
             raise ValueError(f"bad storage key: {key!r} ({_TMP} is reserved)")
         parent, _, name = key.rpartition("/")
-        folder = self._root.joinpath(*parent.split("/")) if parent else self._root
-        path = folder / name
-        # Valid keys cannot escape, but a symlink planted inside the root could. A folder is
-        # resolved once per storage object (an import asks for ~4 paths per file; resolving each
-        # walked every component with a syscall apiece); the last component, every time.
-        if parent not in self._safe_folders:
-            if not folder.resolve().is_relative_to(self._root):
-                raise self._outside(key)
-            if folder.is_dir():  # a folder that does not exist yet is checked again
-                self._safe_folders.add(parent)
+        path = self._root / key
+        # Valid keys cannot escape, but a symlink planted inside the root could. Folders are
+        # checked once per storage object, one component at a time from the root (an import
+        # asks for ~4 paths per file, and resolving each walked every component with a
+        # syscall apiece); the last component, every time.
+        if parent and parent not in self._safe_folders:
+            self._check_folder(parent, key)
         if path.is_symlink() and not path.resolve().is_relative_to(self._root):
             raise self._outside(key)
         return path
+
+    def _check_folder(self, folder: str, key: str) -> None:
+        """Refuse a key folder that is, or is below, a symlink leading out of the root.
+
+        A folder that does not exist yet passes (it is made as a real folder when written to)
+        and is checked again next time; one that exists is remembered as safe.
+        """
+        up = folder.rpartition("/")[0]
+        if up and up not in self._safe_folders:
+            self._check_folder(up, key)
+            if up not in self._safe_folders:
+                return  # missing: so is everything below it
+        path = self._root / folder
+        try:
+            info = path.lstat()
+        except _MISSING:
+            return
+        if stat.S_ISLNK(info.st_mode) and not path.resolve().is_relative_to(self._root):
+            raise self._outside(key)
+        self._safe_folders.add(folder)
 
     def _outside(self, key: str) -> StorageError:
         return StorageError(f"local storage at {self._root}: {key!r} resolves outside the root")
