@@ -131,7 +131,7 @@ class Settings(BaseSettings):
     import_max_file_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     import_zip_max_members: int = Field(default=50_000, ge=1)
     import_zip_max_bytes: int = Field(default=8 * 1024**3, ge=1)  # unpacked total
-    import_processes: int = Field(default=0, ge=0, le=64)  # thumbnail workers; 0: one per CPU
+    import_processes: int = Field(default=0, ge=0, le=64)  # import workers; 0: one per CPU
     import_watch_seconds: float = Field(default=1.0, gt=0)  # --watch polling interval
     import_settle_seconds: float = Field(default=2.0, ge=0)  # unchanged this long: written
 

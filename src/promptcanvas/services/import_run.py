@@ -49,7 +49,7 @@ def path_key(key: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Read:
+class ChunkLoad:
     """A chunk read: files settled without reading (state, name, reason), and the rest loaded."""
 
     keys: dict[str, str]
@@ -58,7 +58,7 @@ class _Read:
 
 
 @dataclass
-class _Batch:
+class ChunkBatch:
     """A chunk between reading and recording."""
 
     keys: dict[str, str]
@@ -110,11 +110,11 @@ class ImportRun:
         """Settle these files (one chunk, start to end): skip, import, or report each one."""
         self.finish(self.start(entries))
 
-    def start(self, entries: Sequence[Entry]) -> _Batch:
+    def start(self, entries: Sequence[Entry]) -> ChunkBatch:
         """Read and check a chunk, then start storing it (and making its thumbnails)."""
         return self.prepare(self.read(entries))
 
-    def read(self, entries: Sequence[Entry]) -> _Read:
+    def read(self, entries: Sequence[Entry]) -> ChunkLoad:
         """Decide which files need loading, and load them (or start to, in the loader pool)."""
         keys = {e.key: path_key(e.key) for e in entries}
         settled: list[tuple[str, str, str | None]]
@@ -135,11 +135,11 @@ class ImportRun:
         if self.loader is None:
             done: Future[list[Result]] = Future()
             done.set_result(list(self.io.map(self._load, todo)))
-            return _Read(keys, settled, [(todo, done)])
+            return ChunkLoad(keys, settled, [(todo, done)])
         size = self.thumbnailer.size if self.options.thumbnails else None
         now = self.clock.now()
         groups = [todo[i : i + LOAD_GROUP] for i in range(0, len(todo), LOAD_GROUP)]
-        return _Read(
+        return ChunkLoad(
             keys,
             settled,
             [(g, self.loader.submit(self.source, g, self.limits, size, now)) for g in groups],
@@ -157,7 +157,7 @@ class ImportRun:
         except StorageError as exc:  # a worker's store write failed: the run stops
             raise write_refused(exc) from None
 
-    def prepare(self, read: _Read) -> _Batch:
+    def prepare(self, read: ChunkLoad) -> ChunkBatch:
         """Count what was settled unread, split new bytes from duplicates, start thumbnails."""
         for state, name, reason in read.settled:
             self.tally.add(state, name, reason)
@@ -172,7 +172,7 @@ class ImportRun:
                 else:
                     loaded.append(result)
         fresh, duplicates = self.writer.split(loaded)
-        batch = _Batch(read.keys, fresh, duplicates, failed)
+        batch = ChunkBatch(read.keys, fresh, duplicates, failed)
         batch.unstored = [x for x in fresh if x.data is not None]
         batch.flush = any(x.data is None for x in loaded)
         if batch.unstored:
@@ -185,7 +185,7 @@ class ImportRun:
                 batch.thumbs.append(self.thumbnailer.submit_group(images))
         return batch
 
-    def _thumbs(self, batch: _Batch) -> list[Thumb]:
+    def _thumbs(self, batch: ChunkBatch) -> list[Thumb]:
         """The thumbnails of the chunk's files this process stores, in order."""
         made: list[Thumb] = []
         size = self.thumbnailer.size
@@ -197,7 +197,7 @@ class ImportRun:
                 made += [make_thumbnail(x.data or b"", size) for x in group]
         return made
 
-    def finish(self, batch: _Batch) -> None:
+    def finish(self, batch: ChunkBatch) -> None:
         """Wait for the chunk's files to be stored, then record it in one transaction."""
         fresh, duplicates, failed = batch.fresh, batch.duplicates, batch.failed
         if batch.thumbs:

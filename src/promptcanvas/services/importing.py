@@ -16,14 +16,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.imports import ImportUowFactory
 from promptcanvas.ports.storage import Storage
 from promptcanvas.services.import_load import Limits, LoadPool
 from promptcanvas.services.import_media import Thumbnailer
-from promptcanvas.services.import_run import IO_THREADS, ImportRun, path_key
+from promptcanvas.services.import_run import IO_THREADS, ChunkBatch, ChunkLoad, ImportRun, path_key
 from promptcanvas.services.import_scan import Entry, FolderSource, Source
 from promptcanvas.services.import_summary import ImportSummary, Tally
 from promptcanvas.services.import_write import ImportOptions
@@ -81,10 +80,10 @@ class ImportService:
                 # started) while the one before it is stored and recorded. Without a loader
                 # pool nothing is read ahead: a reading thread next to the recording one
                 # was tried, and the two fight over the GIL (5-10% slower).
-                reads: deque[Any] = deque()
-                pending: list[Any] = []  # the prepared chunk waiting to be recorded
+                reads: deque[ChunkLoad] = deque()
+                pending: list[ChunkBatch] = []  # the prepared chunk waiting to be recorded
 
-                def step(read: Any) -> None:
+                def step(read: ChunkLoad) -> None:
                     batch = run.prepare(read)
                     if pending:
                         run.finish(pending.pop())
@@ -92,20 +91,23 @@ class ImportService:
                             on_progress(run.tally)
                     pending.append(batch)
 
+                def stopping() -> bool:
+                    return should_stop is not None and should_stop()
+
                 for chunk in chunks:
-                    if should_stop is not None and should_stop():
-                        interrupted = True
+                    if interrupted := stopping():
                         break
                     reads.append(run.read(chunk))
                     if len(reads) > run.lookahead:
                         step(reads.popleft())
-                if not interrupted:
-                    while reads:
-                        step(reads.popleft())
-                    if pending:
-                        run.finish(pending.pop())
-                        if on_progress is not None:
-                            on_progress(run.tally)
+                while reads and not interrupted:
+                    if interrupted := stopping():
+                        break
+                    step(reads.popleft())
+                if pending and not interrupted:
+                    run.finish(pending.pop())
+                    if on_progress is not None:
+                        on_progress(run.tally)
                 run.drain()
             except KeyboardInterrupt:
                 interrupted = True  # chunks not yet recorded are read again next time

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -75,6 +80,31 @@ def _print_summary(summary: ImportSummary) -> None:
         console.print("Thumbnails were skipped; run again without --no-thumbnails to add them.")
 
 
+@contextmanager
+def _first_ctrl_c_stops() -> Iterator[threading.Event]:
+    """The first Ctrl-C asks the run to stop after the chunk being recorded; a second aborts.
+
+    A KeyboardInterrupt raised wherever the main thread happens to be (inside a database
+    driver's call, say) can leave the driver in a state that turns it into another error; a
+    flag checked between chunks cannot.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _run_with_progress(
     c: Container,
     owner: str,
@@ -97,7 +127,10 @@ def _run_with_progress(
         def show(tally: Tally) -> None:
             progress.update(task, completed=tally.done, detail=_detail(tally))
 
-        return c.importer.run(owner, source, options, on_progress=show, entries=entries)
+        with _first_ctrl_c_stops() as stop:
+            return c.importer.run(
+                owner, source, options, on_progress=show, should_stop=stop.is_set, entries=entries
+            )
 
 
 def _watch(
