@@ -250,6 +250,23 @@ def test_local_failed_rename_raises_storage_error_and_cleans_up(
     assert list((tmp_path / ".tmp").iterdir()) == []
 
 
+@pytest.mark.parametrize("nameless", [True, False], ids=["linked-in", "renamed-in"])
+def test_local_put_many_writes_whole_objects_and_replaces_a_wrong_sized_one(
+    tmp_path: Path, nameless: bool
+) -> None:
+    store = LocalStorage(tmp_path)
+    store._nameless = store._nameless and nameless  # noqa: SLF001 (both ways of writing)
+    items = [(f"blobs/{i:02x}/aa/obj{i}", bytes([i]) * 5000) for i in range(6)]
+    store.put_many(items, durable=False)
+    (tmp_path / "blobs" / "00" / "aa" / "obj0").write_bytes(b"cut sho")  # a torn object
+
+    store.put_many(items)
+
+    assert [store.read(k) for k, _ in items] == [d for _, d in items]
+    assert sorted(o.key for o in store.list()) == sorted(k for k, _ in items)
+    assert list((tmp_path / ".tmp").iterdir()) == []  # nothing left aside either way
+
+
 def test_local_put_of_existing_key_refreshes_mtime(tmp_path: Path) -> None:
     store = LocalStorage(tmp_path)
     store.put("ab/cd.bin", b"content")

@@ -25,7 +25,7 @@ from PIL import Image, ImageOps
 from promptcanvas.domain.assets import thumbnail_media_type
 from promptcanvas.domain.errors import UnsupportedMedia
 from promptcanvas.services.imaging import perceptual_hash
-from promptcanvas.services.metadata.carriers import extract
+from promptcanvas.services.metadata.carriers import Carriers, extract
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,11 @@ def _webp_complete(data: bytes) -> bool:
 _COMPLETE = {"image/png": _png_complete, "image/jpeg": _jpeg_complete, "image/webp": _webp_complete}
 
 
-def check_image(data: bytes, *, max_pixels: int) -> Header:
-    """Check an image by its header and structure, without decoding pixels; Rejected if bad."""
+def check_image(data: bytes, *, max_pixels: int) -> tuple[Header, Carriers]:
+    """Check an image by its header and structure, without decoding pixels; Rejected if bad.
+
+    Returns the header and the metadata carriers found on the way (for the metadata reader).
+    """
     if not data:
         raise Rejected(EMPTY)
     media_type = sniff(data)
@@ -123,7 +126,7 @@ def check_image(data: bytes, *, max_pixels: int) -> Header:
         raise Rejected(exc.message) from None
     if carriers.width * carriers.height > max_pixels:
         raise Rejected(f"too many pixels (the limit is {max_pixels:,})")
-    return Header(media_type, carriers.width, carriers.height)
+    return Header(media_type, carriers.width, carriers.height), carriers
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,9 +66,8 @@ class ChunkBatch:
     duplicates: list[Loaded]
     failed: list[Failed]
     unstored: list[Loaded] = field(default_factory=list)  # fresh files this process stores
-    flush: bool = False  # workers stored some of its files: flush the store before recording
     thumbs: list[Future[list[Thumb]]] = field(default_factory=list)  # THUMB_GROUP files each
-    stored: Future[None] | None = None  # the chunk's new files being stored
+    stored: Future[None] | None = None  # its files being stored, workers' writes flushed
     thumb_files: list[tuple[str, bytes]] = field(default_factory=list)  # to store: key, bytes
 
 
@@ -174,11 +173,10 @@ class ImportRun:
         fresh, duplicates = self.writer.split(loaded)
         batch = ChunkBatch(read.keys, fresh, duplicates, failed)
         batch.unstored = [x for x in fresh if x.data is not None]
-        batch.flush = any(x.data is None for x in loaded)
-        if batch.unstored:
-            batch.stored = self.store.submit(
-                self._put_many, [(x.asset_key, x.data) for x in batch.unstored if x.data]
-            )
+        files = [(x.asset_key, x.data) for x in batch.unstored if x.data]
+        flush = any(x.data is None for x in loaded)  # workers stored some of its files
+        if files or flush:
+            batch.stored = self.store.submit(self._store_chunk, files, flush)
         if self.options.thumbnails:
             for i in range(0, len(batch.unstored), THUMB_GROUP):
                 images = [x.data for x in batch.unstored[i : i + THUMB_GROUP] if x.data]
@@ -225,8 +223,6 @@ class ImportRun:
         self._put_many(batch.thumb_files)
         if batch.stored is not None:
             batch.stored.result()
-        if batch.flush:  # what the workers stored is durable before it is recorded
-            self._sync()
         states = [self._failed_state(f, batch.keys[f.entry.key]) for f in failed if f.record]
         written = self.writer.write(fresh, duplicates, states, batch.keys)
         for x, outcome in written:
@@ -289,11 +285,16 @@ class ImportRun:
             log.error("storage write failed for %s: %s", files[0][0] if files else "-", exc)
             raise write_refused(exc) from None
 
-    def _sync(self) -> None:
+    def _store_chunk(self, files: list[tuple[str, bytes]], flush: bool) -> None:
+        """Store the chunk's files this process holds; with flush, make what the workers
+        stored durable too (on the store thread, while the chunk before is recorded)."""
         try:
-            self.storage.sync()
+            if files:
+                self.storage.put_many(files, durable=not flush)
+            if flush:
+                self.storage.sync()
         except StorageError as exc:
-            log.error("storage flush failed: %s", exc)
+            log.error("storage write failed for %s: %s", files[0][0] if files else "-", exc)
             raise write_refused(exc) from None
 
     def _failed_state(self, f: Failed, key: str) -> FileState:

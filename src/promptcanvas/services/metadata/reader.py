@@ -60,9 +60,14 @@ class Reading:
     metadata: GenerationMetadata
 
 
-def read(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Reading:
-    """Carriers and generation metadata of image bytes; UnsupportedMedia if not an image."""
-    carriers = extract(data)
+def read(
+    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, carriers: Carriers | None = None
+) -> Reading:
+    """Carriers and generation metadata of image bytes; UnsupportedMedia if not an image.
+
+    `carriers`: what `extract(data)` gave already (an import's structure check finds them).
+    """
+    carriers = extract(data) if carriers is None else carriers
     raw = dict(carriers.texts)
     errors: list[str] = []
     record = _parse(parser_input(carriers.texts), errors)
