@@ -192,3 +192,34 @@ def test_an_import_whose_worker_processes_are_killed_finishes_in_its_own_process
     assert (run.tally.imported, run.tally.failed) == (FILES, {})
     again = container.importer.run(owner, source, ImportOptions())
     assert (again.imported, again.unchanged) == (0, FILES)
+
+
+@pytest.mark.parametrize("workers", [True, False], ids=["workers", "in-process"])
+def test_files_the_sweeper_takes_before_the_commit_are_put_back(
+    container: Container, tmp_path: Path, workers: bool
+) -> None:
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    (folder / "0001.png").write_bytes(picture(1))
+    owner = container.users.ensure_admin()[0].id
+    source = FolderSource(folder)
+    expected = POOL_MIN_FILES if workers else 1
+
+    with container.importer.session(owner, source, ImportOptions(), expected=expected) as run:
+        assert (run.loader is not None) == workers
+        batch = run.prepare(run.read(list(source.entries())))
+        if batch.stored is not None:
+            batch.stored.result()
+        for info in list(container.storage.list()):  # an orphan sweep with no grace
+            container.storage.delete(info.key)
+        run.finish(batch)
+        run.drain()
+
+    with container.db.engine.connect() as conn:
+        key, thumb_key = conn.execute(
+            sa.select(assets.c.storage_key, assets.c.thumbnail_key).where(
+                assets.c.owner_id == owner
+            )
+        ).one()
+    assert container.storage.read(key) == picture(1)
+    assert close(centre_colour(container.storage.read(thumb_key)), colour(1))

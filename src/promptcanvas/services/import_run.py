@@ -229,7 +229,8 @@ class ImportRun:
             self.tally.add(outcome, x.entry.name, TRUNCATED if outcome == FAILED else None)
         for f in failed:
             self.tally.add(FAILED, f.entry.name, f.reason)
-        self._restores += [self.io.submit(self._restore, x) for x in fresh]
+        if fresh:
+            self._restores.append(self.io.submit(self._restore_all, fresh))
 
     def close(self) -> None:
         """Stop the threads (pending reads are cancelled; nothing unrecorded is lost)."""
@@ -239,15 +240,20 @@ class ImportRun:
     def drain(self) -> None:
         """Wait for the post-commit checks of every recorded chunk."""
         for future in self._restores:
-            try:
-                future.result()
-            except StorageUnavailable:
-                log.error("a file could not be put back after the orphan sweeper took it")
+            future.result()
         self._restores.clear()
 
     def _load(self, e: Entry) -> Result:
         """Read, check, hash and parse one file (on an I/O thread); None: not an image."""
         return load_file(self.source, e, self.limits, self.clock.now())
+
+    def _restore_all(self, recorded: list[Loaded]) -> None:
+        """After a chunk's commit (one I/O-thread task per chunk, not per file)."""
+        for x in recorded:
+            try:
+                self._restore(x)
+            except StorageUnavailable:
+                log.error("%s could not be put back after the orphan sweeper took it", x.entry.name)
 
     def _restore(self, x: Loaded) -> None:
         """Put back files the orphan sweeper took between our put and our commit."""

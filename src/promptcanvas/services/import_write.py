@@ -11,6 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from promptcanvas.domain.assets import Asset, Generation, blob_key
 from promptcanvas.domain.ids import new_id
@@ -40,6 +41,28 @@ class ImportOptions:
     run_id: str | None = None  # a job's id, so a resumed job keeps counting into one summary
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What a file's metadata gives its generation, worked out where the file is loaded."""
+
+    provider: str
+    model: str | None
+    version: str | None
+    seed: int | None
+    parameters: dict[str, Any]
+
+    @classmethod
+    def of(cls, meta: GenerationMetadata, *, source_name: str, error: str | None) -> Recorded:
+        model, version = records.model_of(meta)
+        return cls(
+            provider=records.provider_of(meta),
+            model=model,
+            version=version,
+            seed=records.seed_of(meta),
+            parameters=records.parameters(meta, source_name=source_name, error=error),
+        )
+
+
 @dataclass(slots=True)
 class Loaded:
     """A readable image file with its hash, header and metadata (thumbnail added later).
@@ -51,8 +74,7 @@ class Loaded:
     data: bytes | None
     sha: str
     header: Header
-    meta: GenerationMetadata
-    error: str | None
+    recorded: Recorded
     text: str
     negative: str
     when: datetime  # when the file was made (its modification time)
@@ -77,10 +99,14 @@ class Loaded:
         error: str | None,
         now: datetime,
     ) -> Loaded:
-        """A loaded file, its prompt wording worked out from the metadata."""
+        """A loaded file, its prompt wording and generation fields worked out from the metadata.
+
+        (In a worker process, for big imports: the importing process only records them.)
+        """
         text, negative = records.wording(meta)
         when = records.file_time(entry.mtime_ns, now)
-        return cls(entry, data, sha, header, meta, error, text, negative, when)
+        recorded = Recorded.of(meta, source_name=entry.name, error=error)
+        return cls(entry, data, sha, header, recorded, text, negative, when)
 
 
 class _PromptIndex:
@@ -226,17 +252,17 @@ class ChunkWriter:
 
     def _generation(self, x: Loaded, asset: Asset, created: dict[bytes, str]) -> Generation:
         key = records.wording_key(x.text, x.negative)
-        model, version = records.model_of(x.meta)
+        r = x.recorded
         return Generation(
             id=new_id(),
             owner_id=self.owner_id,
             prompt_id=self.prompts.ids.get(key) or created[key],
-            provider=records.provider_of(x.meta),
-            model=model,
-            model_version=version,
-            parameters=records.parameters(x.meta, source_name=x.entry.name, error=x.error),
+            provider=r.provider,
+            model=r.model,
+            model_version=r.version,
+            parameters=r.parameters,
             created_at=x.when,
-            seed=records.seed_of(x.meta),
+            seed=r.seed,
             asset_ids=[asset.id],
             finished_at=x.when,
         )
