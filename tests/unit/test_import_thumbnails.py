@@ -6,9 +6,10 @@ import io
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
 from promptcanvas.domain.assets import thumbnail_key, thumbnail_media_type
+from promptcanvas.services import import_media
 from promptcanvas.services.import_media import make_thumbnail, remake_thumbnail
 from promptcanvas.services.import_scan import Entry, FolderSource
 
@@ -57,3 +58,50 @@ def test_a_file_that_grew_after_the_scan_is_read_to_the_limit(tmp_path: Path) ->
     path.write_bytes(b"y" * 50)  # rewritten bigger: the read sees all of it
     assert source.read(entry, 100) == b"y" * 50
     assert len(source.read(entry, 20)) == 21  # over the limit: one byte more tells the caller
+
+
+def gradient_png(mode: str, **save: object) -> bytes:
+    """A PNG whose rows differ (so every row filter is used), in the given mode."""
+    rgb = Image.linear_gradient("L").resize((300, 200)).convert("RGB")
+    rgb = Image.merge("RGB", (rgb.getchannel(0), rgb.getchannel(0).rotate(90), rgb.getchannel(0)))
+    image = rgb.convert(mode) if mode != "RGBA" else rgb.convert("RGBA")
+    if mode == "RGBA":
+        image.putalpha(Image.linear_gradient("L").resize((300, 200)))
+    out = io.BytesIO()
+    image.save(out, "PNG", **save)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("mode", "save"),
+    [
+        ("RGB", {}),
+        ("RGBA", {}),
+        ("P", {}),
+        ("L", {}),
+        ("RGB", {"transparency": (0, 0, 0)}),
+        ("I;16", {}),
+    ],
+    ids=["rgb", "rgba", "palette", "grey", "trns", "16-bit"],
+)
+def test_every_kind_of_png_gets_the_thumbnail_pillow_would_make(
+    mode: str, save: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = gradient_png(mode, **save)
+    fast = make_thumbnail(data, 128)
+    monkeypatch.setattr(import_media, "_spng", None)  # Pillow decodes everything
+    slow = make_thumbnail(data, 128)
+    assert fast.data is not None and slow.data is not None
+    assert (fast.media_type, fast.swapped) == (slow.media_type, slow.swapped)
+    a, b = Image.open(io.BytesIO(fast.data)), Image.open(io.BytesIO(slow.data))
+    assert (a.size, a.mode) == (b.size, b.mode)
+    diff = ImageChops.difference(a.convert("RGBA"), b.convert("RGBA")).getextrema()
+    assert max(high for _, high in diff) <= 2
+    assert fast.phash == slow.phash
+
+
+def test_a_png_with_damaged_pixel_data_fails_whichever_decoder_runs() -> None:
+    data = bytearray(gradient_png("RGB"))
+    at = data.index(b"IDAT") + 4
+    data[at : at + 16] = b"\xff" * 16
+    assert make_thumbnail(bytes(data), 128).data is None

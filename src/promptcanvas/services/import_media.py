@@ -22,6 +22,11 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
+try:  # libspng: faster PNG decoding where its wheel installs (Linux x86-64); Pillow elsewhere
+    import pyspng as _spng
+except ImportError:  # pragma: no cover - platforms without the wheel
+    _spng = None
+
 from promptcanvas.domain.assets import thumbnail_media_type
 from promptcanvas.domain.errors import UnsupportedMedia
 from promptcanvas.services.imaging import perceptual_hash
@@ -149,33 +154,66 @@ def make_thumbnail(data: bytes, size: int, *, media_type: str | None = None) -> 
         with Image.open(io.BytesIO(data)) as image:
             if image.format in ("JPEG", "MPO"):
                 image.draft(image.mode, (size, size))  # DCT scaling: decode at 1/2 .. 1/8
+            elif (decoded := _spng_decode(image, data)) is not None:
+                return _shrink(decoded, decoded.mode == "RGBA", 1, size, media_type)
             image.load()
             orientation = image.getexif().get(0x0112, 1) if image.format != "PNG" else 1
             has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-            mode = "RGBA" if has_alpha else "RGB"
-            picture = image if image.mode == mode else image.convert(mode)
-            if orientation != 1:
-                picture = ImageOps.exif_transpose(picture.copy() if picture is image else picture)
-                picture = picture if picture.mode == mode else picture.convert(mode)
-            # A box filter after integer reductions: at thumbnail scale it looks like Lanczos
-            # and costs a third (this step is a fifth of an import's CPU per image).
-            scale = min(1.0, size / max(picture.width, picture.height))
-            target = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
-            if target != picture.size:
-                picture = picture.resize(target, Image.Resampling.BOX, reducing_gap=2.0)
-            out = io.BytesIO()
-            webp = has_alpha or media_type == "image/webp"
-            if webp:
-                picture.save(out, "WEBP", quality=80, method=_WEBP_METHOD)
-            else:
-                picture.save(out, "JPEG", quality=_JPEG_QUALITY)
-            # The hash of a 4x smaller copy is the same 64 bits for a quarter of the work.
-            small = picture.reduce(4) if min(picture.size) >= 128 else picture
-            swapped = orientation in _SWAPS_SIDES
-            kind = "image/webp" if webp else "image/jpeg"
-            return Thumb(out.getvalue(), perceptual_hash(small), swapped=swapped, media_type=kind)
+            return _shrink(image, has_alpha, orientation, size, media_type)
     except Exception:  # any decoder failure is this file's problem, never the import's
         return Thumb(None, None, TRUNCATED)
+
+
+def _spng_decode(image: Image.Image, data: bytes) -> Image.Image | None:
+    """An 8-bit RGB(A) PNG's pixels from libspng; None: Pillow decodes it (any other PNG).
+
+    A PNG's decode is most of its thumbnail's CPU, and in Pillow most of that is undoing the
+    row filters; libspng does it with SIMD: 6.1 ms against 8.8 ms for a 512 px PNG here.
+    Palette, grey, 16-bit and tRNS-transparent PNGs, and anything libspng refuses, go to
+    Pillow, which decides what a damaged file is.
+    """
+    if (
+        _spng is None
+        or image.format != "PNG"
+        or image.mode not in ("RGB", "RGBA")
+        or "transparency" in image.info
+        or image.info.get("interlace")
+    ):
+        return None
+    try:
+        pixels = _spng.load(data)
+    except Exception:
+        return None
+    if pixels.dtype != "uint8" or pixels.shape != (image.height, image.width, len(image.mode)):
+        return None
+    return Image.fromarray(pixels, image.mode)
+
+
+def _shrink(
+    image: Image.Image, has_alpha: bool, orientation: int, size: int, media_type: str | None
+) -> Thumb:
+    mode = "RGBA" if has_alpha else "RGB"
+    picture = image if image.mode == mode else image.convert(mode)
+    if orientation != 1:
+        picture = ImageOps.exif_transpose(picture.copy() if picture is image else picture)
+        picture = picture if picture.mode == mode else picture.convert(mode)
+    # A box filter after integer reductions: at thumbnail scale it looks like Lanczos
+    # and costs a third (this step is a fifth of an import's CPU per image).
+    scale = min(1.0, size / max(picture.width, picture.height))
+    target = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+    if target != picture.size:
+        picture = picture.resize(target, Image.Resampling.BOX, reducing_gap=2.0)
+    out = io.BytesIO()
+    webp = has_alpha or media_type == "image/webp"
+    if webp:
+        picture.save(out, "WEBP", quality=80, method=_WEBP_METHOD)
+    else:
+        picture.save(out, "JPEG", quality=_JPEG_QUALITY)
+    # The hash of a 4x smaller copy is the same 64 bits for a quarter of the work.
+    small = picture.reduce(4) if min(picture.size) >= 128 else picture
+    swapped = orientation in _SWAPS_SIDES
+    kind = "image/webp" if webp else "image/jpeg"
+    return Thumb(out.getvalue(), perceptual_hash(small), swapped=swapped, media_type=kind)
 
 
 def remake_thumbnail(data: bytes, size: int, key: str) -> bytes:
