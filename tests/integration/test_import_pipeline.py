@@ -51,13 +51,19 @@ def close(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
     return all(abs(x - y) <= 6 for x, y in zip(a, b, strict=True))  # lossy WebP
 
 
+def outputs(tmp_path: Path, count: int) -> Path:
+    """A tool's output folder of `count` distinct pictures, 0000.png onwards."""
+    folder = tmp_path / "outputs"
+    folder.mkdir()
+    for i in range(count):
+        (folder / f"{i:04d}.png").write_bytes(picture(i))
+    return folder
+
+
 def test_a_big_import_links_every_file_to_its_own_prompt_with_a_true_thumbnail(
     container: Container, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "outputs"
-    folder.mkdir()
-    for i in range(FILES):
-        (folder / f"{i:04d}.png").write_bytes(picture(i))
+    folder = outputs(tmp_path, FILES)
     owner = container.users.ensure_admin()[0].id
 
     summary = container.importer.run(owner, FolderSource(folder), ImportOptions())
@@ -138,10 +144,7 @@ def broken_png(i: int) -> bytes:
 def test_workers_store_each_file_and_only_files_that_pass(
     container: Container, tmp_path: Path, thumbnails: bool
 ) -> None:
-    folder = tmp_path / "outputs"
-    folder.mkdir()
-    for i in range(FILES):
-        (folder / f"{i:04d}.png").write_bytes(picture(i))
+    folder = outputs(tmp_path, FILES)
     (folder / "broken.png").write_bytes(broken_png(9999))
     (folder / "copy.png").write_bytes(picture(3))
     owner = container.users.ensure_admin()[0].id
@@ -172,10 +175,7 @@ def test_workers_store_each_file_and_only_files_that_pass(
 def test_an_import_whose_worker_processes_are_killed_finishes_in_its_own_process(
     container: Container, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "outputs"
-    folder.mkdir()
-    for i in range(FILES):
-        (folder / f"{i:04d}.png").write_bytes(picture(i))
+    folder = outputs(tmp_path, FILES)
     owner = container.users.ensure_admin()[0].id
     source = FolderSource(folder)
     entries = list(source.entries())
