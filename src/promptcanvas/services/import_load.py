@@ -22,7 +22,6 @@ from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from promptcanvas.domain.assets import thumbnail_key
 from promptcanvas.domain.errors import UnsupportedMedia
 from promptcanvas.ports.storage import Storage
 from promptcanvas.services.import_media import (
@@ -136,10 +135,7 @@ def load_and_store(
                 if thumb.data is None:
                     results.append(Failed(e, thumb.error or TRUNCATED, x.sha))
                     continue
-                x.thumb_key, x.phash = thumbnail_key(x.sha, thumb.media_type), thumb.phash
-                if thumb.swapped:
-                    x.header = x.header.swapped()
-                puts.append((x.thumb_key, thumb.data))
+                puts.append((x.add_thumbnail(thumb), thumb.data))
             puts.append((x.asset_key, x.data))
             x.data = None
         results.append(x)

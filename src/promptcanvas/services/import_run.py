@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from promptcanvas.domain.assets import thumbnail_key
 from promptcanvas.domain.errors import StorageUnavailable
 from promptcanvas.domain.ids import new_id
 from promptcanvas.ports.clock import Clock
@@ -204,11 +203,8 @@ class ImportRun:
                 if thumb.data is None:
                     broken[x.sha] = thumb.error or "truncated or corrupt"
                     continue
-                x.thumb, x.phash = thumb.data, thumb.phash
-                x.thumb_key = thumbnail_key(x.sha, thumb.media_type)
-                if thumb.swapped:
-                    x.header = x.header.swapped()
-                batch.thumb_files.append((x.thumb_key, thumb.data))
+                x.thumb = thumb.data
+                batch.thumb_files.append((x.add_thumbnail(thumb), thumb.data))
             # Pixels that do not decode fail the file, and every copy of it in this chunk. Its
             # bytes were stored already (while this chunk's thumbnails were made): unrecorded,
             # they are the orphan sweeper's (not deleted here: a blob may be another's too).

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from promptcanvas.domain.assets import Asset, Generation, blob_key
+from promptcanvas.domain.assets import Asset, Generation, blob_key, thumbnail_key
 from promptcanvas.domain.ids import new_id
 from promptcanvas.domain.prompts import Prompt, new_prompt
 from promptcanvas.ports.clock import Clock
@@ -27,7 +27,7 @@ from promptcanvas.ports.imports import (
     ImportUowFactory,
 )
 from promptcanvas.services import import_records as records
-from promptcanvas.services.import_media import TRUNCATED, Header
+from promptcanvas.services.import_media import TRUNCATED, Header, Thumb
 from promptcanvas.services.import_scan import Entry
 from promptcanvas.services.metadata.record import GenerationMetadata
 
@@ -87,6 +87,14 @@ class Loaded:
     def __post_init__(self) -> None:
         self.asset_key = blob_key(self.sha)
         self.size = len(self.data or b"")
+
+    def add_thumbnail(self, thumb: Thumb) -> str:
+        """Take a thumbnail that was made: its key, hash and the displayed size; returns the key."""
+        self.thumb_key = thumbnail_key(self.sha, thumb.media_type)
+        self.phash = thumb.phash
+        if thumb.swapped:
+            self.header = self.header.swapped()
+        return self.thumb_key
 
     @classmethod
     def of(

@@ -33,7 +33,7 @@ _LIBC = ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None
 _SYNCFS = getattr(_LIBC, "syncfs", None)
 # Linux: a file made nameless in its folder (O_TMPFILE) and linked into place once written
 # appears whole or not at all, like a temp file renamed, for one directory change instead of
-# three (create, rename out, rename in): ~0.2 ms less kernel time per file here. os.link
+# three (create, rename out, rename in): ~0.14 ms less kernel time per file here. os.link
 # cannot follow /proc/self/fd links, hence linkat. A crash leaves nothing behind.
 _LINKAT = getattr(_LIBC, "linkat", None)
 _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
