@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from promptcanvas.domain.assets import thumbnail_key, thumbnail_media_type
-from promptcanvas.services import import_media
+from promptcanvas.services import png_fast
 from promptcanvas.services.import_media import make_thumbnail, remake_thumbnail
 from promptcanvas.services.import_scan import Entry, FolderSource
 
@@ -89,7 +89,7 @@ def test_every_kind_of_png_gets_the_thumbnail_pillow_would_make(
 ) -> None:
     data = gradient_png(mode, **save)
     fast = make_thumbnail(data, 128)
-    monkeypatch.setattr(import_media, "_spng", None)  # Pillow decodes everything
+    monkeypatch.setattr(png_fast, "_spng", None)  # Pillow decodes everything
     slow = make_thumbnail(data, 128)
     assert fast.data is not None and slow.data is not None
     assert (fast.media_type, fast.swapped) == (slow.media_type, slow.swapped)

@@ -13,8 +13,7 @@ import io
 import zipfile
 
 from promptcanvas.domain.errors import UnsupportedMedia
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from promptcanvas.services.metadata.carriers import PNG_SIGNATURE, png_chunks
 
 
 def refuse_appended(data: bytes, image_format: str) -> None:
@@ -54,16 +53,9 @@ def image_end(data: bytes, image_format: str) -> int | None:
 
 
 def _png_end(data: bytes) -> int | None:
-    if not data.startswith(_PNG_SIGNATURE):
+    if not data.startswith(PNG_SIGNATURE):
         return None
-    i = len(_PNG_SIGNATURE)
-    while i + 8 <= len(data):
-        length = int.from_bytes(data[i : i + 4], "big")
-        kind = data[i + 4 : i + 8]
-        i += 12 + length  # length, type, data, CRC
-        if kind == b"IEND":
-            return i if i <= len(data) else None
-    return None
+    return next((end + 4 for kind, _, end in png_chunks(data) if kind == b"IEND"), None)
 
 
 def _jpeg_chain_end(data: bytes) -> int | None:

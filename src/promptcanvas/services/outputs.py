@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from promptcanvas.domain.text import normalize
-from promptcanvas.services.metadata.writer import PNG_SIGNATURE, a1111_parameters, embed_png_text
+from promptcanvas.services.metadata.carriers import PNG_SIGNATURE
+from promptcanvas.services.metadata.writer import a1111_parameters, embed_png_text
 
 __all__ = ["PNG_SIGNATURE", "a1111_parameters", "cache_key", "embed_png_text"]
 

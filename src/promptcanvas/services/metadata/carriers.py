@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from promptcanvas.domain.errors import UnsupportedMedia
@@ -112,35 +113,46 @@ def _png(data: bytes) -> Carriers:
     width, height, _depth, color = struct.unpack_from(">IIBB", data, 16)
     if width == 0 or height == 0 or color not in _PNG_MODES:
         raise UnsupportedMedia("corrupt PNG: the image header is invalid")
-    texts, c2pa, transparent = _Texts(), None, False
-    pos, end_seen = 8, False
-    while pos + 12 <= len(data):
-        length, kind = struct.unpack_from(">I4s", data, pos)
-        body_at, end = pos + 8, pos + 12 + length
-        if end > len(data):
-            break
+    texts, c2pa, transparent, end_seen = _Texts(), None, False, False
+    for kind, start, end in png_chunks(data):
         # Ancillary chunks are read even when their CRC is wrong: tools that patch text in
         # place sometimes forget to update it, and the text is still what they meant.
         if kind in (b"tEXt", b"zTXt", b"iTXt"):
-            entry = _png_text(kind, data[body_at : body_at + length])
+            entry = _png_text(kind, data[start:end])
             if entry is not None:
                 texts.add(*entry)
         elif kind == b"eXIf":
-            for key, value in exif_texts(data[body_at : body_at + length]).items():
+            for key, value in exif_texts(data[start:end]).items():
                 texts.add(key, value)
         elif kind == b"caBX":
-            c2pa = data[body_at : body_at + length]
+            c2pa = data[start:end]
         elif kind == b"tRNS":
             transparent = True
         elif kind == b"IEND":
             end_seen = True
-            break  # whatever follows IEND is junk some tools append; it is not read
-        pos = end
     if not end_seen:
         raise UnsupportedMedia("truncated PNG: the file ends before its last chunk")
     mode = _PNG_MODES[color]
     has_alpha = color in (4, 6) or transparent
     return Carriers("PNG", width, height, mode, has_alpha, texts.items, c2pa)
+
+
+def png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
+    """(kind, body start, body end) of each whole chunk of a PNG, after its signature.
+
+    Stops after IEND (whatever follows it is junk some tools append; it is not read) or before
+    a chunk that runs past the end of the data.
+    """
+    pos = 8
+    while pos + 12 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        end = pos + 12 + length
+        if end > len(data):
+            return
+        yield kind, pos + 8, end - 4
+        if kind == b"IEND":
+            return
+        pos = end
 
 
 def _png_text(kind: bytes, body: bytes) -> tuple[str, str] | None:

@@ -28,9 +28,9 @@ from typing import Any
 from PIL import Image
 
 from promptcanvas.services.metadata import ours
+from promptcanvas.services.metadata.carriers import PNG_SIGNATURE
 from promptcanvas.services.metadata.record import GenerationMetadata
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PARAMETERS = "parameters"
 UNICODE_PREFIX = b"UNICODE\x00"
 EXIF_IFD = 0x8769
