@@ -30,7 +30,9 @@ from promptcanvas.services.metadata.carriers import PNG_SIGNATURE, png_chunks
 _IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 _CHANNELS = {2: 3, 6: 4}  # colour type: 8-bit RGB, 8-bit RGBA
 _STORED_BLOCK = 0xFFFF  # the most a stored deflate block holds
-_MAX_DATA = 1 << 30  # one IDAT chunk holds under 2 GiB; bigger images decode the old way
+# The fast path holds the rows twice more than a plain decode does (inflated, then wrapped), so
+# images past 128 MiB of rows (e.g. 5,792 px square RGBA) decode the old way.
+_MAX_DATA = 1 << 27
 
 
 def pixels(data: bytes) -> np.ndarray | None:

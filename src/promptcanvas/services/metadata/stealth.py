@@ -17,6 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from promptcanvas.services.metadata.carriers import PNG_SIGNATURE, png_chunks
+
 SIGNATURES = {
     "stealth_pnginfo": ("alpha", False),
     "stealth_pngcomp": ("alpha", True),
@@ -97,7 +99,7 @@ def _png_rules_out(data: bytes) -> bool:
     Every signature sits in column 0 of an image at least 120 pixels high, and in PNG's row
     filters column 0 depends only on the pixel above it, so 120 rows are enough to know.
     """
-    if not data.startswith(b"\x89PNG\r\n\x1a\n") or len(data) < 33:
+    if not data.startswith(PNG_SIGNATURE) or len(data) < 33:
         return False
     width, height, depth, color, _, _, interlace = struct.unpack_from(">IIBBBBB", data, 16)
     channels = {2: 3, 6: 4}.get(color)
@@ -105,17 +107,15 @@ def _png_rules_out(data: bytes) -> bool:
         return False
     stride = 1 + width * channels
     need = _SIGNATURE_BITS * stride
-    view, inflater, raw, pos = memoryview(data), zlib.decompressobj(), bytearray(), 8
-    while pos + 12 <= len(data) and len(raw) < need:
-        length, kind = struct.unpack_from(">I4s", data, pos)
+    view, inflater, raw = memoryview(data), zlib.decompressobj(), bytearray()
+    for kind, start, end in png_chunks(data):
+        if len(raw) >= need:
+            break
         if kind == b"IDAT":
             try:
-                raw += inflater.decompress(view[pos + 8 : pos + 8 + length], need - len(raw))
+                raw += inflater.decompress(view[start:end], need - len(raw))
             except zlib.error:
                 return False
-        elif kind == b"IEND":
-            break
-        pos += 12 + length
     if len(raw) < need:
         return False
     column = np.zeros((_SIGNATURE_BITS, channels), dtype=np.int32)
