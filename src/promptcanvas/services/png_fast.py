@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - platforms without the wheel
 from promptcanvas.services.metadata.carriers import PNG_SIGNATURE, png_chunks
 
 _IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+_IDAT_CRC = isal_zlib.crc32(b"IDAT")  # a chunk's CRC covers its type, then its body
 _CHANNELS = {2: 3, 6: 4}  # colour type: 8-bit RGB, 8-bit RGBA
 _STORED_BLOCK = 0xFFFF  # the most a stored deflate block holds
 # The fast path holds the rows twice more than a plain decode does (inflated, then wrapped), so
@@ -48,14 +49,13 @@ def pixels(data: bytes) -> np.ndarray | None:
 
 def stored(data: bytes) -> bytes | None:
     """The same PNG with its image data inflated into stored deflate blocks; None if not plain."""
-    header, parts, crc = None, [], 0
+    header, parts = None, []
     for kind, start, end in png_chunks(data):
         if kind == b"IHDR":
             header = data[start - 8 : end + 4]
         elif kind == b"IDAT":
             body = memoryview(data)[start:end]
-            crc = isal_zlib.crc32(body, isal_zlib.crc32(b"IDAT"))
-            if crc != struct.unpack_from(">I", data, end)[0]:
+            if isal_zlib.crc32(body, _IDAT_CRC) != struct.unpack_from(">I", data, end)[0]:
                 return None
             parts.append(body)
     if header is None or len(header) != 25 or not parts:
@@ -86,7 +86,7 @@ def _wrap(header: bytes, rows: bytes) -> bytes:
         last = at + _STORED_BLOCK >= len(rows)
         body += (struct.pack("<BHH", last, len(block), len(block) ^ 0xFFFF), block)
     body.append(struct.pack(">I", isal_zlib.adler32(rows)))
-    crc = isal_zlib.crc32(b"IDAT")
+    crc = _IDAT_CRC
     for piece in body:
         crc = isal_zlib.crc32(piece, crc)
     length = sum(len(piece) for piece in body)
