@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import signal
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ from PIL import Image
 
 from promptcanvas.adapters.db.tables import assets, generation_assets, generations, prompts
 from promptcanvas.bootstrap import Container
-from promptcanvas.services.import_scan import FolderSource
+from promptcanvas.services.import_load import Thumbnailer
+from promptcanvas.services.import_scan import FolderSource, ZipLimits, ZipSource
 from promptcanvas.services.importing import POOL_MIN_FILES, ImportOptions
 from promptcanvas.services.library import SearchRequest
 from promptcanvas.services.outputs import a1111_parameters, embed_png_text
@@ -60,15 +62,8 @@ def outputs(tmp_path: Path, count: int) -> Path:
     return folder
 
 
-def test_a_big_import_links_every_file_to_its_own_prompt_with_a_true_thumbnail(
-    container: Container, tmp_path: Path
-) -> None:
-    folder = outputs(tmp_path, FILES)
-    owner = container.users.ensure_admin()[0].id
-
-    summary = container.importer.run(owner, FolderSource(folder), ImportOptions())
-
-    assert (summary.imported, summary.failed_total) == (FILES, 0)
+def assert_each_file_linked_with_a_true_thumbnail(container: Container, owner: str) -> None:
+    """Every picture i is an asset of prompt i // PER_PROMPT, with a thumbnail of its colour."""
     query = (
         sa.select(assets.c.original_name, assets.c.thumbnail_key, prompts.c.text, prompts.c.tags)
         .join(generation_assets, generation_assets.c.asset_id == assets.c.id)
@@ -90,6 +85,18 @@ def test_a_big_import_links_every_file_to_its_own_prompt_with_a_true_thumbnail(
         with container.storage.open(thumb_key) as stream:
             assert close(centre_colour(stream.read()), colour(i)), name
 
+
+def test_a_big_import_links_every_file_to_its_own_prompt_with_a_true_thumbnail(
+    container: Container, tmp_path: Path
+) -> None:
+    folder = outputs(tmp_path, FILES)
+    owner = container.users.ensure_admin()[0].id
+
+    summary = container.importer.run(owner, FolderSource(folder), ImportOptions())
+
+    assert (summary.imported, summary.failed_total) == (FILES, 0)
+    assert_each_file_linked_with_a_true_thumbnail(container, owner)
+
     # Prompts added a chunk at a time are in the search index, Korean words included.
     found = container.library.search(owner, SearchRequest(q="등대 number", limit=100))
     assert len(found.items) == 70
@@ -97,6 +104,32 @@ def test_a_big_import_links_every_file_to_its_own_prompt_with_a_true_thumbnail(
     assert [p.text for p in seventh.items] == ["lighthouse number 7, 등대, oil painting"]
     again = container.importer.run(owner, FolderSource(folder), ImportOptions())
     assert (again.imported, again.unchanged) == (0, FILES)
+
+
+def test_a_big_zip_gets_its_thumbnails_from_worker_processes(
+    container: Container, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        for i in range(FILES):
+            z.writestr(f"outputs/{i:04d}.png", picture(i))
+    archive.seek(0)
+    pools: list[object] = []
+    start_pool = Thumbnailer.start_pool
+
+    def spy(self: Thumbnailer) -> None:
+        start_pool(self)
+        pools.append(self._pool)
+
+    monkeypatch.setattr(Thumbnailer, "start_pool", spy)
+    owner = container.users.ensure_admin()[0].id
+    limits = ZipLimits(max_members=FILES, max_total_bytes=1 << 30, max_file_bytes=1 << 20)
+
+    summary = container.importer.run(owner, ZipSource(archive, limits), ImportOptions())
+
+    assert (summary.imported, summary.failed_total) == (FILES, 0)
+    assert len(pools) == 1 and pools[0] is not None  # the thumbnails were made in workers
+    assert_each_file_linked_with_a_true_thumbnail(container, owner)
 
 
 def test_a_file_rewritten_during_the_import_keeps_a_thumbnail_of_the_bytes_stored(

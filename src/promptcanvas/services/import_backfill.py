@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from promptcanvas.domain.assets import thumbnail_key
 from promptcanvas.ports.storage import StorageError
-from promptcanvas.services.import_media import Thumbnailer
+from promptcanvas.services.import_load import Thumbnailer
 from promptcanvas.services.importing import CHUNK, IO_THREADS, ImportService
 
 log = logging.getLogger(__name__)

@@ -9,15 +9,7 @@ many files.
 
 from __future__ import annotations
 
-import gc
 import io
-import logging
-import multiprocessing
-import os
-import threading
-import time
-from collections.abc import Sequence
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
@@ -27,8 +19,6 @@ from promptcanvas.domain.errors import UnsupportedMedia
 from promptcanvas.services import png_fast
 from promptcanvas.services.imaging import perceptual_hash
 from promptcanvas.services.metadata.carriers import PNG_SIGNATURE, Carriers, extract, png_chunks
-
-log = logging.getLogger(__name__)
 
 _SWAPS_SIDES = {5, 6, 7, 8}  # EXIF orientations that turn the image a quarter
 # Bulk imports are CPU-bound on thumbnails. An opaque thumbnail is a JPEG: libjpeg-turbo
@@ -208,99 +198,3 @@ def remake_thumbnail(data: bytes, size: int, key: str) -> bytes:
     if made.data is None:
         raise ValueError(f"the stored image does not decode ({made.error})")
     return made.data
-
-
-def make_thumbnails(images: Sequence[bytes], size: int) -> list[Thumb]:
-    """A thumbnail of each image."""
-    return [make_thumbnail(data, size) for data in images]
-
-
-def init_worker(parent: int) -> None:
-    """Pool workers end when the importing process (`parent`) dies (even by SIGKILL), and skip
-    full GCs.
-
-    Freezing what the imports made (25k+ objects) keeps collections from walking them again
-    and again: they took 6% of a worker's time.
-    """
-    gc.freeze()
-    # A spawned worker's parent is the importing process. A fork server's worker's parent is
-    # the server, which outlives the importing process while any worker lives: so the worker
-    # also watches the importing process itself.
-    start_parent = os.getppid()
-
-    def alive(pid: int) -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-    def watch() -> None:
-        while os.getppid() == start_parent and alive(parent):
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-class Thumbnailer:
-    """Makes thumbnails in this process, or in a pool of worker processes for large imports."""
-
-    def __init__(self, size: int, *, processes: int) -> None:
-        self.size = size
-        self.processes = processes
-        self._pool: Executor | None = None
-
-    def start_pool(self) -> None:
-        """Start worker processes (spawned: forking a threaded process is unsafe).
-
-        Not in a daemonic process (a Celery worker's): it may not have children, so it makes
-        thumbnails itself.
-        """
-        if (
-            self._pool is None
-            and self.processes > 0
-            and not multiprocessing.current_process().daemon
-        ):
-            self._pool = ProcessPoolExecutor(
-                self.processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=init_worker,
-                initargs=(os.getpid(),),
-            )
-
-    def make(self, images: Sequence[bytes]) -> list[Thumb]:
-        """One thumbnail per image, in order."""
-        return [future.result() for future in [self.submit(data) for data in images]]
-
-    def submit(self, image: bytes) -> Future[Thumb]:
-        """A thumbnail being made (in this thread when there is no pool)."""
-        if self._pool is not None:
-            try:
-                return self._pool.submit(make_thumbnail, image, self.size)
-            except BrokenExecutor:
-                log.error("thumbnail workers died; making thumbnails in this process")
-                self._pool = None
-        done: Future[Thumb] = Future()
-        done.set_result(make_thumbnail(image, self.size))
-        return done
-
-    def submit_group(self, images: Sequence[bytes]) -> Future[list[Thumb]]:
-        """Thumbnails of several images as one task (one result, not one per image)."""
-        if self._pool is not None:
-            try:
-                return self._pool.submit(make_thumbnails, images, self.size)
-            except BrokenExecutor:
-                log.error("thumbnail workers died; making thumbnails in this process")
-                self._pool = None
-        done: Future[list[Thumb]] = Future()
-        done.set_result(make_thumbnails(images, self.size))
-        return done
-
-    def close(self) -> None:
-        """Stop the worker processes."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None

@@ -22,14 +22,15 @@ from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.imports import FAILED, FileState, ImportUowFactory
 from promptcanvas.ports.storage import Storage, StorageError
 from promptcanvas.services.assets import write_refused
-from promptcanvas.services.import_load import Failed, Limits, LoadPool, Result, load_file
-from promptcanvas.services.import_media import (
-    TRUNCATED,
-    Thumb,
+from promptcanvas.services.import_load import (
+    Failed,
+    Limits,
+    LoadPool,
+    Result,
     Thumbnailer,
-    make_thumbnail,
-    remake_thumbnail,
+    load_file,
 )
+from promptcanvas.services.import_media import TRUNCATED, Thumb, make_thumbnail, remake_thumbnail
 from promptcanvas.services.import_scan import Entry, Source
 from promptcanvas.services.import_summary import Tally
 from promptcanvas.services.import_write import ChunkWriter, ImportOptions, Loaded

@@ -20,8 +20,7 @@ from contextlib import contextmanager
 from promptcanvas.ports.clock import Clock
 from promptcanvas.ports.imports import ImportUowFactory
 from promptcanvas.ports.storage import Storage
-from promptcanvas.services.import_load import Limits, LoadPool
-from promptcanvas.services.import_media import Thumbnailer
+from promptcanvas.services.import_load import Limits, LoadPool, Thumbnailer
 from promptcanvas.services.import_run import IO_THREADS, ChunkBatch, ChunkLoad, ImportRun, path_key
 from promptcanvas.services.import_scan import Entry, FolderSource, Source
 from promptcanvas.services.import_summary import ImportSummary, Tally
