@@ -23,10 +23,11 @@ import threading
 import time
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from promptcanvas.domain.errors import UnsupportedMedia
 from promptcanvas.ports.storage import Storage
@@ -44,6 +45,7 @@ from promptcanvas.services.metadata.reader import read
 from promptcanvas.services.metadata.record import GenerationMetadata
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -188,26 +190,21 @@ class Thumbnailer:
 
     def submit(self, image: bytes) -> Future[Thumb]:
         """A thumbnail being made (in this thread when there is no pool)."""
-        if self._pool is not None:
-            try:
-                return self._pool.submit(make_thumbnail, image, self.size)
-            except BrokenExecutor:
-                log.error("thumbnail workers died; making thumbnails in this process")
-                self._pool = None
-        done: Future[Thumb] = Future()
-        done.set_result(make_thumbnail(image, self.size))
-        return done
+        return self._run(make_thumbnail, image, self.size)
 
     def submit_group(self, images: Sequence[bytes]) -> Future[list[Thumb]]:
         """Thumbnails of several images as one task (one result, not one per image)."""
+        return self._run(make_thumbnails, images, self.size)
+
+    def _run(self, work: Callable[..., T], *args: object) -> Future[T]:
         if self._pool is not None:
             try:
-                return self._pool.submit(make_thumbnails, images, self.size)
+                return self._pool.submit(work, *args)
             except BrokenExecutor:
                 log.error("thumbnail workers died; making thumbnails in this process")
                 self._pool = None
-        done: Future[list[Thumb]] = Future()
-        done.set_result(make_thumbnails(images, self.size))
+        done: Future[T] = Future()
+        done.set_result(work(*args))
         return done
 
     def close(self) -> None:
