@@ -1,15 +1,18 @@
-"""Import thumbnails: JPEG when opaque, WebP when the image has alpha or the key asks for it."""
+"""Import thumbnails: JPEG when opaque, WebP when the image has alpha or the key asks for it;
+the fast decoders (PNG, JPEG at k/8 scale) give what Pillow would."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageDraw
 
 from promptcanvas.domain.assets import thumbnail_key, thumbnail_media_type
-from promptcanvas.services import png_fast
+from promptcanvas.services import jpeg_fast, png_fast
+from promptcanvas.services.imaging import hash_distance
 from promptcanvas.services.import_media import make_thumbnail, remake_thumbnail
 from promptcanvas.services.import_scan import Entry, FolderSource
 
@@ -105,3 +108,92 @@ def test_a_png_with_damaged_pixel_data_fails_whichever_decoder_runs() -> None:
     at = data.index(b"IDAT") + 4
     data[at : at + 16] = b"\xff" * 16
     assert make_thumbnail(bytes(data), 128).data is None
+
+
+def photo_jpeg(size: tuple[int, int], mode: str = "RGB", **save: object) -> bytes:
+    """A JPEG of shapes on a gradient (a picture with structure, which its hash describes)."""
+    grey = Image.linear_gradient("L").resize(size)
+    rgb = Image.merge("RGB", (grey, grey.transpose(Image.Transpose.ROTATE_90).resize(size), grey))
+    draw = ImageDraw.Draw(rgb)
+    w, h = size
+    draw.ellipse((w // 8, h // 6, w // 2, h // 2), fill=(240, 200, 40))
+    draw.rectangle((w // 2, h // 2, w - w // 10, h - h // 8), fill=(20, 60, 160))
+    draw.line((0, h - 1, w - 1, 0), fill=(255, 255, 255), width=max(2, w // 60))
+    out = io.BytesIO()
+    rgb.convert(mode).save(out, "JPEG", quality=90, **save)
+    return out.getvalue()
+
+
+def with_orientation(data: bytes, orientation: int) -> bytes:
+    image = Image.open(io.BytesIO(data))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, exif=exif)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "scaled"),
+    [
+        (photo_jpeg((512, 512)), (384, 384)),  # 3/4
+        (photo_jpeg((1024, 768)), (384, 288)),  # 3/8
+        (photo_jpeg((600, 900), progressive=True), (300, 450)),  # 1/2; Pillow decodes it whole
+        (photo_jpeg((512, 512), "L"), (384, 384)),
+        (photo_jpeg((1600, 1600)), None),  # 1/4, as Pillow's draft: Pillow decodes it
+        (photo_jpeg((200, 120)), None),  # smaller than the thumbnail: whole, as Pillow does
+        (photo_jpeg((512, 512), "CMYK"), None),
+    ],
+    ids=["3/4", "3/8", "progressive portrait", "grey", "1/4", "small", "cmyk"],
+)
+def test_a_jpeg_decodes_at_the_smallest_dct_scale_still_as_big_as_the_thumbnail(
+    data: bytes, scaled: tuple[int, int] | None
+) -> None:
+    if jpeg_fast._sj is None:
+        pytest.skip("simplejpeg has no wheel here")
+    pixels = jpeg_fast.pixels(data, 384)
+    if scaled is None:
+        assert pixels is None
+    else:
+        assert pixels is not None and pixels.shape == (scaled[1], scaled[0], 3)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        photo_jpeg((512, 512)),
+        photo_jpeg((1024, 768)),
+        photo_jpeg((600, 900), progressive=True),
+        photo_jpeg((512, 512), "L"),
+        photo_jpeg((1600, 1600)),
+        photo_jpeg((512, 512), "CMYK"),
+        with_orientation(photo_jpeg((640, 480)), 6),
+    ],
+    ids=["3/4", "3/8", "progressive portrait", "grey", "1/4", "cmyk", "turned"],
+)
+def test_every_kind_of_jpeg_gets_the_thumbnail_pillow_would_make(
+    data: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = make_thumbnail(data, 384)
+    monkeypatch.setattr(jpeg_fast, "_sj", None)  # Pillow decodes everything
+    slow = make_thumbnail(data, 384)
+    assert fast.data is not None and slow.data is not None
+    assert (fast.media_type, fast.swapped) == (slow.media_type, slow.swapped)
+    a, b = Image.open(io.BytesIO(fast.data)), Image.open(io.BytesIO(slow.data))
+    assert (a.size, a.mode) == (b.size, b.mode)
+    # Scaling in the inverse DCT and box-resizing the pixels agree to a level or two on average.
+    diff = np.abs(np.asarray(a, dtype=int) - np.asarray(b, dtype=int))
+    assert diff.mean() < 2 and np.percentile(diff, 99) <= 32  # edges differ most
+    assert fast.phash is not None and hash_distance(fast.phash, slow.phash or "") <= 4
+
+
+def test_a_turned_jpeg_thumbnail_stands_the_way_it_is_shown() -> None:
+    thumb = make_thumbnail(with_orientation(photo_jpeg((640, 480)), 6), 384)
+    assert thumb.data is not None and thumb.swapped
+    assert Image.open(io.BytesIO(thumb.data)).size == (288, 384)
+
+
+def test_a_jpeg_cut_short_fails_whichever_decoder_runs() -> None:
+    data = photo_jpeg((512, 512))
+    assert jpeg_fast.pixels(data[: len(data) // 2], 384) is None  # Pillow decides
+    assert make_thumbnail(data[: len(data) // 2], 384).data is None
