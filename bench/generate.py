@@ -3,7 +3,7 @@
     python -m bench.generate --prompts 100000 --database-url sqlite:////tmp/pc-bench.db
 
 Rows go in with SQLAlchemy Core executemany inside large transactions; search entries are made
-by the app's own code (`prompt_documents` into prompt_fts on SQLite, `tsvector_literal` through
+by the app's own code (`fts_row` into prompt_fts on SQLite, `tsvector_literal` through
 the same UPDATE as `PostgresSearch.put` on PostgreSQL). Assets are rows only: they point at a
 few shared blob keys that do not exist in any store, which search never reads.
 """
@@ -25,7 +25,7 @@ from bench.compose import Composer
 from bench.vocab import MODELS, PROJECT_NAMES, SAMPLERS, SIZES
 from promptcanvas.adapters.db import migrate
 from promptcanvas.adapters.db.engine import WRITE_OPTION, Database, create_database
-from promptcanvas.adapters.db.search import prompt_documents, tsvector_literal
+from promptcanvas.adapters.db.search import fts_row, tsvector_literal
 from promptcanvas.adapters.db.tables import (
     assets,
     generation_assets,
@@ -191,8 +191,7 @@ class Library:
                 {"prompt_pk": pk, "tag": t, "owner_id": prompt.owner_id} for t in prompt.tags
             )
             if self.kind == "sqlite":
-                text_doc, meta_doc, negative_doc = prompt_documents(prompt)
-                batch.search.append({"pk": pk, "t": text_doc, "m": meta_doc, "n": negative_doc})
+                batch.search.append(fts_row(prompt))
             else:
                 batch.search.append({"pk": pk, "v": tsvector_literal(prompt)})
         return batch
@@ -200,7 +199,8 @@ class Library:
 
 # The same statements as SqliteSearch.put / PostgresSearch.put, run as executemany.
 SQLITE_INDEX = sa.text(
-    "INSERT INTO prompt_fts(rowid, text_doc, meta_doc, negative_doc) VALUES (:pk, :t, :m, :n)"
+    "INSERT INTO prompt_fts(rowid, text_doc, meta_doc, negative_doc, filter_doc) "
+    "VALUES (:pk, :t, :m, :n, :f)"
 )
 POSTGRES_INDEX = sa.text("UPDATE prompts SET search_vector = CAST(:v AS tsvector) WHERE pk = :pk")
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from promptcanvas.adapters.db.tables import prompts
+from promptcanvas.bootstrap import Container
 from tests.conftest import Api
 
 LIBRARY = {
@@ -75,3 +79,103 @@ def test_search_follows_edits_and_revisions(alice: Api) -> None:
     assert [x["id"] for x in alice.search(q="wolf")] == [p["id"]]
     child = alice.post(f"/api/v1/prompts/{p['id']}/revisions", json={"text": "a silver owl"})
     assert {x["id"] for x in alice.search(q="silver")} == {p["id"], child.json()["id"]}
+
+
+@pytest.fixture
+def filtered(alice: Api) -> dict[str, str]:
+    """Prompts that all match 'lantern', each passing a different set of filters."""
+    project = alice.post("/api/v1/projects", json={"name": "등불 프로젝트"}).json()["id"]
+    made = {
+        "plain": {},
+        "tagged": {"tags": ["밤 풍경", "warm light"]},
+        "category": {"category": "인물 사진"},
+        "starred": {"starred": True},
+        "project": {"project_id": project},
+        "everything": {
+            "tags": ["밤 풍경"],
+            "category": "인물 사진",
+            "starred": True,
+            "project_id": project,
+        },
+    }
+    ids = {
+        name: alice.create_prompt(f"a paper lantern, {name}", **f)["id"] for name, f in made.items()
+    }
+    alice.create_prompt("a paper boat", tags=["밤 풍경"], category="인물 사진", starred=True)
+    return {**ids, "project_id": project}
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, {"plain", "tagged", "category", "starred", "project", "everything"}),
+        ({"tag": ["밤 풍경"]}, {"tagged", "everything"}),
+        ({"tag": ["밤 풍경", "warm light"]}, {"tagged"}),
+        ({"tag": ["밤"]}, set()),  # a tag is matched whole, never by a word of it
+        ({"category": "인물 사진"}, {"category", "everything"}),
+        ({"category": "인물"}, set()),
+        ({"starred": True}, {"starred", "everything"}),
+        ({"starred": False}, {"plain", "tagged", "category", "project"}),
+        ({"project": "PROJECT"}, {"project", "everything"}),
+        (
+            {"tag": ["밤 풍경"], "category": "인물 사진", "starred": True, "project": "PROJECT"},
+            {"everything"},
+        ),
+    ],
+)
+@pytest.mark.parametrize("sort", ["relevance", "newest", "oldest"])
+def test_filters_narrow_a_search_to_exactly_the_prompts_that_pass_them(
+    alice: Api, filtered: dict[str, str], filters: dict[str, object], expected: set[str], sort: str
+) -> None:
+    if filters.get("project") == "PROJECT":
+        filters = {**filters, "project": filtered["project_id"]}
+    found = [p["id"] for p in alice.search(q="lantern", sort=sort, **filters)]
+    assert len(found) == len(set(found))
+    assert set(found) == {filtered[name] for name in expected}
+
+
+def test_a_search_follows_a_prompts_filters_as_they_change(alice: Api) -> None:
+    p = alice.create_prompt("a glass lighthouse")["id"]
+    assert alice.search(q="lighthouse", starred=True) == []
+    alice.patch(f"/api/v1/prompts/{p}", json={"starred": True, "tags": ["sea"], "category": "풍경"})
+    for filters in ({"starred": True}, {"tag": "sea"}, {"category": "풍경"}):
+        assert [x["id"] for x in alice.search(q="lighthouse", **filters)] == [p]
+    alice.patch(
+        f"/api/v1/prompts/{p}", json={"starred": False, "tags": ["coast"], "category": None}
+    )
+    for filters in ({"starred": True}, {"tag": "sea"}, {"category": "풍경"}):
+        assert alice.search(q="lighthouse", **filters) == []
+    assert [x["id"] for x in alice.search(q="lighthouse", tag="coast")] == [p]
+
+
+def test_words_that_look_like_the_index_filter_tokens_match_only_text(alice: Api) -> None:
+    alice.create_prompt("a quiet harbour", tags=["armor"], starred=True)
+    token = "zt" + b"armor".hex()
+    assert alice.search(q="zs") == []
+    assert alice.search(q=token) == []
+    spelled = alice.create_prompt(f"graffiti reading {token} and zs")["id"]
+    assert [x["id"] for x in alice.search(q=token)] == [spelled]
+    assert [x["id"] for x in alice.search(q="zs")] == [spelled]
+
+
+def test_a_search_within_dates_finds_the_prompts_created_then_whatever_their_order(
+    alice: Api, container: Container
+) -> None:
+    # Created in one order, dated in another (as imports of older files are): the range's
+    # prompts are not a run of consecutive ids.
+    dates = ["2026-01-10", "2026-03-05", "2026-01-20", "2026-02-15", "2025-12-01", "2026-01-31"]
+    ids = [alice.create_prompt(f"a stone harbour {i}")["id"] for i in range(len(dates))]
+    alice.create_prompt("a stone bridge")
+    with container.db.engine.begin() as conn:
+        for prompt_id, day in zip(ids, dates, strict=True):
+            conn.execute(
+                prompts.update().where(prompts.c.id == prompt_id),
+                {"created_at": datetime.fromisoformat(day).replace(tzinfo=UTC)},
+            )
+    for sort in ("relevance", "newest", "oldest"):
+        january = alice.search(q="harbour", since="2026-01-01", until="2026-02-01", sort=sort)
+        assert {p["id"] for p in january} == {ids[0], ids[2], ids[5]}
+        assert alice.search(q="harbour", since="2026-04-01", sort=sort) == []
+        assert {p["id"] for p in alice.search(q="harbour", until="2026-01-01", sort=sort)} == {
+            ids[4]
+        }
