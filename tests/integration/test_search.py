@@ -44,6 +44,8 @@ def library(alice: Api) -> dict[str, str]:
         ("puppies", {"english", "puppies"}),
         ("PUP", {"english", "puppies"}),
         ("산타 village", {"mixed"}),
+        ("golden ho", {"english"}),  # the last word is being typed: a prefix
+        ("gold hour", set()),  # a word followed by another is matched whole
         ("불빛 cozy", {"mixed"}),
         ("blurry", {"negative"}),
         ("중세", {"negative"}),

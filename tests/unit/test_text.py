@@ -91,3 +91,21 @@ def test_query_of_only_punctuation_has_no_terms() -> None:
 )
 def test_detect_language(text: str, lang: str) -> None:
     assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("query", "document", "found"),
+    [
+        ("cinema", "a cinematic shot", True),  # the word being typed is a prefix
+        ("shot cinema", "a cinematic shot", True),
+        ("cinema shot", "a cinematic shot", False),  # a word followed by another is whole
+        ("cinematic shot", "a cinematic shot", True),
+        ("puppies run", "a puppy running", True),  # plural-folded, last word a prefix
+        ("puppies 강아지", "a puppy and 강아지", True),
+        ("pup 강아지", "a puppy and 강아지", False),  # a CJK word is last: 'pup' is whole
+    ],
+)
+def test_only_the_last_word_of_a_query_matches_as_a_prefix(
+    query: str, document: str, found: bool
+) -> None:
+    assert _matches(query, document) is found
