@@ -25,7 +25,7 @@ from bench.compose import Composer
 from bench.vocab import MODELS, PROJECT_NAMES, SAMPLERS, SIZES
 from promptcanvas.adapters.db import migrate
 from promptcanvas.adapters.db.engine import WRITE_OPTION, Database, create_database
-from promptcanvas.adapters.db.search import fts_row, tsvector_literal
+from promptcanvas.adapters.db.search import fts_row, fts_terms, tsvector_literal
 from promptcanvas.adapters.db.tables import (
     assets,
     generation_assets,
@@ -202,6 +202,7 @@ SQLITE_INDEX = sa.text(
     "INSERT INTO prompt_fts(rowid, text_doc, meta_doc, negative_doc, filter_doc) "
     "VALUES (:pk, :t, :m, :n, :f)"
 )
+SQLITE_TERMS = sa.text("INSERT OR IGNORE INTO search_terms(term) VALUES (:term)")
 POSTGRES_INDEX = sa.text("UPDATE prompts SET search_vector = CAST(:v AS tsvector) WHERE pk = :pk")
 
 
@@ -211,6 +212,8 @@ def write(conn: sa.Connection, batch: Batch, kind: str) -> None:
     if batch.tags:
         conn.execute(prompt_tags.insert(), batch.tags)
     conn.execute(SQLITE_INDEX if kind == "sqlite" else POSTGRES_INDEX, batch.search)
+    if kind == "sqlite":
+        conn.execute(SQLITE_TERMS, fts_terms(batch.search))
     if batch.generations:
         conn.execute(generations.insert(), batch.generations)
         conn.execute(assets.insert(), batch.assets)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from promptcanvas.adapters.db.search import filter_tokens
 from promptcanvas.adapters.db.tables import prompts
 from promptcanvas.bootstrap import Container
 from tests.conftest import Api
@@ -152,12 +153,13 @@ def test_a_search_follows_a_prompts_filters_as_they_change(alice: Api) -> None:
 
 def test_words_that_look_like_the_index_filter_tokens_match_only_text(alice: Api) -> None:
     alice.create_prompt("a quiet harbour", tags=["armor"], starred=True)
-    token = "zt" + b"armor".hex()
-    assert alice.search(q="zs") == []
-    assert alice.search(q=token) == []
-    spelled = alice.create_prompt(f"graffiti reading {token} and zs")["id"]
-    assert [x["id"] for x in alice.search(q=token)] == [spelled]
-    assert [x["id"] for x in alice.search(q="zs")] == [spelled]
+    tokens = filter_tokens(tags=["armor"], starred=True)
+    spellings = [*tokens, *(t.lstrip("\ue000") for t in tokens), "t61726d6f72"]
+    for word in spellings:
+        assert alice.search(q=word) == [], word
+    spelled = alice.create_prompt("graffiti reading " + " ".join(spellings))["id"]
+    for word in spellings:
+        assert [x["id"] for x in alice.search(q=word)] == [spelled], word
 
 
 def test_a_search_within_dates_finds_the_prompts_created_then_whatever_their_order(
@@ -181,3 +183,21 @@ def test_a_search_within_dates_finds_the_prompts_created_then_whatever_their_ord
         assert {p["id"] for p in alice.search(q="harbour", until="2026-01-01", sort=sort)} == {
             ids[4]
         }
+
+
+def test_the_last_word_finds_every_word_it_starts_however_many_there_are(alice: Api) -> None:
+    few = {w: alice.create_prompt(f"a {w} scene")["id"] for w in ("cinema", "cinematic", "cine")}
+    # More words than the index spells out one by one:
+    zebras = [f"zebra{c}" for c in "abcdefghijklmnopqrst"]
+    many = {w: alice.create_prompt(f"a {w} beast")["id"] for w in zebras}
+    assert {p["id"] for p in alice.search(q="cinem", limit=200)} == {
+        few["cinema"],
+        few["cinematic"],
+    }
+    assert {p["id"] for p in alice.search(q="scene cine", limit=200)} == set(few.values())
+    assert {p["id"] for p in alice.search(q="zebr", limit=200)} == set(many.values())
+    assert {p["id"] for p in alice.search(q="beast zebraq")} == {many["zebraq"]}
+    # A word no prompt has any more is not found, though the index once held it.
+    alice.patch(f"/api/v1/prompts/{few['cinematic']}", json={"text": "a quiet scene"})
+    assert {p["id"] for p in alice.search(q="cinem")} == {few["cinema"]}
+    assert {p["id"] for p in alice.search(q="cinem", sort="newest")} == {few["cinema"]}

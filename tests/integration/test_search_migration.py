@@ -63,20 +63,30 @@ def test_an_index_from_before_the_filter_column_gets_it_filled_on_upgrade(tmp_pa
         for p in made
     }
     assert _filter_docs(url) == expected  # as the app writes them
-    assert {"zs", "zc" + "인물 사진".encode().hex()} <= set().union(*expected.values())
+    marked = filter_tokens(category="인물 사진", starred=True)
+    assert set(marked) <= set().union(*expected.values())
+    assert all(token.startswith("\ue000") for token in marked)
 
     _downgrade(url, "0007")
     engine = sa.create_engine(url)
-    with engine.connect() as conn, pytest.raises(sa.exc.OperationalError, match="filter_doc"):
-        conn.execute(sa.text("SELECT filter_doc FROM prompt_fts")).all()
+    with engine.connect() as conn:
+        with pytest.raises(sa.exc.OperationalError, match="filter_doc"):
+            conn.execute(sa.text("SELECT filter_doc FROM prompt_fts")).all()
+        with pytest.raises(sa.exc.OperationalError, match="search_terms"):
+            conn.execute(sa.text("SELECT term FROM search_terms")).all()
     engine.dispose()
 
     c = bootstrap(settings)  # migrates on start
     try:
         assert _filter_docs(url) == expected  # the same tokens, written by the migration's SQL
+        with c.db.engine.connect() as conn:
+            words = {t for (t,) in conn.execute(sa.text("SELECT term FROM search_terms"))}
+        assert {"paper", "lantern"} <= words
+        assert not any(w.startswith("\ue000") for w in words)  # no filter token is a word
         with TestClient(create_app(c)) as client:
             alice = Api(client, c.users.create_key("alice").secret, alice.user_id)
             assert len(alice.search(q="lantern")) == 3
+            assert len(alice.search(q="lant")) == 3  # the index's words were listed again
             assert [p["id"] for p in alice.search(q="lantern", tag="밤 풍경")] == [made[1]["id"]]
             assert [p["id"] for p in alice.search(q="lantern", starred=True)] == [made[2]["id"]]
             assert [p["id"] for p in alice.search(q="lantern", project=project)] == [made[2]["id"]]

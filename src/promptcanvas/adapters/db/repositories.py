@@ -176,7 +176,7 @@ class SqlPromptRepository(ports.PromptRepository):
             if query.model_version is not None:
                 cond.append(generations.c.model_version == query.model_version)
             stmt = stmt.where(sa.exists().where(*cond))
-        params: dict[str, str] = {}
+        params: dict[str, Any] = {}
         if query.terms:
             narrow = filter_tokens(
                 tags=query.tags,

@@ -44,19 +44,26 @@ def filter_tokens(
     SQLite indexes them in a column of their own (`filter_doc`, no weight in the ranking) and
     a search ANDs the query's into its MATCH, so FTS5 hands back only the prompts that pass
     the filters. Otherwise a search with a selective filter walks every match of its words
-    and drops most of them after a join: 60-230 ms at 1M prompts. A label is spelled in hex
-    (one token whatever its script or spaces, exact, never a word anyone types), prefixed by
-    its kind: zc category, zt tag, zp project, zs starred (only starred prompts carry it;
-    "not starred" is filtered by the row alone). Migration 0008 writes the same in SQL.
+    and drops most of them after a join: 60-230 ms at 1M prompts.
+
+    Each token starts with a private-use character, which FTS5's unicode61 tokenizer keeps in
+    a token but our word splitter (domain/text.py) never emits: no word of a prompt or query
+    can meet one, so no column filter is needed (one cost 2x in ranking). Then the kind: t
+    tag, c category, p project, s starred (only starred prompts carry it; "not starred" is
+    filtered by the row alone); then the label in hex, one exact token whatever its script or
+    spaces. Migration 0008 writes the same in SQL.
     """
-    out = [f"zt{tag.encode().hex()}" for tag in tags]
+    out = [f"{_FILTER}t{tag.encode().hex()}" for tag in tags]
     if category is not None:
-        out.append(f"zc{category.encode().hex()}")
+        out.append(f"{_FILTER}c{category.encode().hex()}")
     if project_id is not None:
-        out.append(f"zp{project_id.encode().hex()}")
+        out.append(f"{_FILTER}p{project_id.encode().hex()}")
     if starred:
-        out.append("zs")
+        out.append(f"{_FILTER}s")
     return out
+
+
+_FILTER = "\ue000"  # see filter_tokens; migration 0008 spells it char(57344)
 
 
 # The least and greatest pk of the rows a query's other filters let through (scalar subqueries).
@@ -88,7 +95,7 @@ class SearchIndex(abc.ABC):
         after_pk: int | None,
         filters: Sequence[str] = (),
         bounds: PkBounds | None = None,
-    ) -> tuple[sa.Select[Any], dict[str, str]]:
+    ) -> tuple[sa.Select[Any], dict[str, Any]]:
         """Restrict a SELECT over `prompts` to rows matching every term, ordered by sort.
 
         after_pk continues a newest/oldest listing after that prompt (keyset paging). filters
@@ -110,11 +117,8 @@ def _quote_fts(term: QueryTerm) -> str:
 
 
 def fts_query(terms: Sequence[QueryTerm], filters: Sequence[str] = ()) -> str:
-    """The MATCH expression: every term in the text columns, every filter token in filter_doc."""
-    words = "{text_doc meta_doc negative_doc} : (" + " AND ".join(map(_quote_fts, terms)) + ")"
-    if not filters:
-        return words
-    return words + " AND filter_doc : (" + " AND ".join(f'"{t}"' for t in filters) + ")"
+    """The MATCH expression: every term and every filter token (filter_tokens)."""
+    return " AND ".join([*map(_quote_fts, terms), *(f'"{token}"' for token in filters)])
 
 
 _FTS_INSERT = sa.text(
@@ -130,6 +134,34 @@ def fts_row(prompt: Prompt) -> dict[str, Any]:
     return {"pk": prompt.pk, "t": text_doc, "m": meta_doc, "n": negative_doc, "f": filter_doc}
 
 
+# Every word the SQLite index holds (never removed: a word no prompt has any more only adds
+# an alternative that matches nothing). FTS5 answers a prefix query by merging the lists of
+# every word the prefix starts before it returns a row: 28 ms for 'portrait'* at 1M prompts,
+# whatever the LIMIT. When the prefix starts at most _EXPANSIONS known words, the query asks
+# for those words instead ("portrait" OR "portraiture"), which FTS5 reads lazily: 88 -> 35 ms
+# for 'old fisherman portrait' ranked. Past that (a prefix of one or two letters), as before.
+_TERMS_INSERT = sa.text("INSERT OR IGNORE INTO search_terms(term) VALUES (:term)")
+_EXPANSIONS = 16
+
+
+def fts_terms(rows: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+    """The words of these prompt_fts rows, as bound parameters of _TERMS_INSERT."""
+    words = {w for row in rows for doc in (row["t"], row["m"], row["n"]) for w in doc.split()}
+    return [{"term": w} for w in sorted(words)]
+
+
+def _prefix_match(prefix: str) -> tuple[str, dict[str, Any]]:
+    """SQL for the MATCH alternatives of a last word typed so far, and its parameters."""
+    sql = (
+        "(SELECT coalesce(CASE WHEN count(*) <= :n THEN"
+        " '(' || group_concat('\"' || term || '\"', ' OR ') || ')' END,"
+        " '\"' || :prefix || '\"*')"
+        " FROM (SELECT term FROM search_terms WHERE term >= :prefix AND term < :prefix_end"
+        " ORDER BY term LIMIT :n + 1))"
+    )
+    return sql, {"prefix": prefix, "prefix_end": prefix + "\U0010ffff", "n": _EXPANSIONS}
+
+
 class SqliteSearch(SearchIndex):
     """FTS5 table prompt_fts, rowid = prompts.pk."""
 
@@ -140,12 +172,13 @@ class SqliteSearch(SearchIndex):
         self.put_many(conn, [prompt])
 
     def put_many(self, conn: sa.Connection, new: Sequence[Prompt]) -> None:
-        """Two executemany statements for the lot (an import adds ~25 prompts per chunk)."""
+        """Three executemany statements for the lot (an import adds ~25 prompts per chunk)."""
         if not new:
             return
         rows = [fts_row(prompt) for prompt in new]
         conn.execute(sa.text("DELETE FROM prompt_fts WHERE rowid = :pk"), rows)
         conn.execute(_FTS_INSERT, rows)
+        conn.execute(_TERMS_INSERT, fts_terms(rows))
 
     def remove(self, conn: sa.Connection, pk: int) -> None:
         """Remove the entry of prompt pk."""
@@ -159,15 +192,20 @@ class SqliteSearch(SearchIndex):
         after_pk: int | None,
         filters: Sequence[str] = (),
         bounds: PkBounds | None = None,
-    ) -> tuple[sa.Select[Any], dict[str, str]]:
+    ) -> tuple[sa.Select[Any], dict[str, Any]]:
         """Drive the query from the FTS table, so FTS5 hands back rowids already in order."""
         fts = self._fts
-        stmt = stmt.join_from(fts, prompts, prompts.c.pk == fts.c.rowid).where(
-            sa.text("prompt_fts MATCH :fts")
-        )
+        params: dict[str, Any]
+        if terms and terms[-1].prefix and len(terms[-1].tokens) == 1:  # see _TERMS_INSERT
+            rest = fts_query(terms[:-1], filters)  # query_terms: only the last word is a prefix
+            alternatives, params = _prefix_match(terms[-1].tokens[0])
+            params["fts"] = rest + " AND " if rest else ""
+            match = sa.text(f"prompt_fts MATCH (:fts || {alternatives})")
+        else:
+            params, match = {"fts": fts_query(terms, filters)}, sa.text("prompt_fts MATCH :fts")
+        stmt = stmt.join_from(fts, prompts, prompts.c.pk == fts.c.rowid).where(match)
         if bounds is not None:  # FTS5 seeks its doclists to the range instead of walking them
             stmt = stmt.where(fts.c.rowid.between(*bounds))
-        params = {"fts": fts_query(terms, filters)}
         if sort == "relevance":
             window = (
                 stmt.with_only_columns(fts.c.rowid.label("rid"), fts.c.rank.label("rnk"))
@@ -238,7 +276,7 @@ class PostgresSearch(SearchIndex):
         after_pk: int | None,
         filters: Sequence[str] = (),  # noqa: ARG002 - the filters' own WHERE clauses decide
         bounds: PkBounds | None = None,  # noqa: ARG002 - measured slower on PostgreSQL
-    ) -> tuple[sa.Select[Any], dict[str, str]]:
+    ) -> tuple[sa.Select[Any], dict[str, Any]]:
         """search_vector @@ query, using the GIN index."""
         parts = []
         for term in terms:

@@ -1,4 +1,5 @@
-"""SQLite search index: a column of filter tokens (category, tags, project, starred).
+"""SQLite search index: a column of filter tokens (category, tags, project, starred), and
+a table of the index's words (for a last word typed so far).
 
 A search with a selective filter walked every match of its words and dropped most of them after
 joining prompts (60-230 ms at 1M prompts). With each prompt's filters indexed as tokens, the
@@ -21,13 +22,16 @@ branch_labels = None
 depends_on = None
 
 _TOKENIZE = "tokenize='unicode61 remove_diacritics 0'"
-# filter_tokens in SQL: hex() spells a TEXT value's UTF-8 bytes, as str.encode().hex() does.
+# filter_tokens in SQL: char(57344) is its private-use mark, and hex() spells a TEXT value's
+# UTF-8 bytes, as str.encode().hex() does.
 _FILTERS = """trim(
-    coalesce((SELECT group_concat('zt' || lower(hex(t.tag)), ' ')
+    coalesce((SELECT group_concat(char(57344) || 't' || lower(hex(t.tag)), ' ')
               FROM prompt_tags t WHERE t.prompt_pk = p.pk), '')
-    || CASE WHEN p.category IS NULL THEN '' ELSE ' zc' || lower(hex(p.category)) END
-    || CASE WHEN p.project_id IS NULL THEN '' ELSE ' zp' || lower(hex(p.project_id)) END
-    || CASE WHEN p.starred THEN ' zs' ELSE '' END
+    || CASE WHEN p.category IS NULL THEN ''
+       ELSE ' ' || char(57344) || 'c' || lower(hex(p.category)) END
+    || CASE WHEN p.project_id IS NULL THEN ''
+       ELSE ' ' || char(57344) || 'p' || lower(hex(p.project_id)) END
+    || CASE WHEN p.starred THEN ' ' || char(57344) || 's' ELSE '' END
 )"""
 
 
@@ -51,11 +55,20 @@ def upgrade() -> None:
         f"f.text_doc, f.meta_doc, f.negative_doc, {_FILTERS}",
         "LEFT JOIN prompts p ON p.pk = f.rowid",  # a row without its prompt keeps no filters
     )
+    # The index's words, for the last word of a query typed so far (search.py, _TERMS_INSERT).
+    op.execute("CREATE TABLE search_terms (term TEXT PRIMARY KEY) WITHOUT ROWID")
+    op.execute("CREATE VIRTUAL TABLE temp.prompt_words USING fts5vocab(main, prompt_fts, 'row')")
+    op.execute(
+        "INSERT INTO search_terms(term) SELECT term FROM temp.prompt_words"
+        " WHERE substr(term, 1, 1) <> char(57344)"
+    )
+    op.execute("DROP TABLE temp.prompt_words")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
+    op.execute("DROP TABLE search_terms")
     _copy(
         "text_doc, meta_doc, negative_doc",
         "bm25(4.0, 2.0, 0.5)",
