@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from promptcanvas.adapters.db.search import filter_tokens
-from promptcanvas.adapters.db.tables import prompts
 from promptcanvas.bootstrap import Container
+from promptcanvas.ports.clock import FakeClock
 from tests.conftest import Api
 
 LIBRARY = {
@@ -166,20 +166,34 @@ def test_a_search_within_dates_finds_the_prompts_created_then_whatever_their_ord
     alice: Api, container: Container
 ) -> None:
     # Created in one order, dated in another (as imports of older files are): the range's
-    # prompts are not a run of consecutive ids.
-    dates = ["2026-01-10", "2026-03-05", "2026-01-20", "2026-02-15", "2025-12-01", "2026-01-31"]
-    ids = [alice.create_prompt(f"a stone harbour {i}")["id"] for i in range(len(dates))]
+    # prompts are not a run of consecutive ids. Edges: the first and last microsecond.
+    dates = [
+        datetime(2026, 1, 10, tzinfo=UTC),
+        datetime(2026, 3, 5, tzinfo=UTC),
+        datetime(2026, 1, 1, tzinfo=UTC),
+        datetime(2026, 2, 15, tzinfo=UTC),
+        datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 1, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 2, 1, tzinfo=UTC),
+    ]
+    ids = []
+    for i, day in enumerate(dates):
+        container.library.clock = FakeClock(day)
+        ids.append(alice.create_prompt(f"a stone harbour {i}")["id"])
     alice.create_prompt("a stone bridge")
-    with container.db.engine.begin() as conn:
-        for prompt_id, day in zip(ids, dates, strict=True):
-            conn.execute(
-                prompts.update().where(prompts.c.id == prompt_id),
-                {"created_at": datetime.fromisoformat(day).replace(tzinfo=UTC)},
-            )
     for sort in ("relevance", "newest", "oldest"):
         january = alice.search(q="harbour", since="2026-01-01", until="2026-02-01", sort=sort)
         assert {p["id"] for p in january} == {ids[0], ids[2], ids[5]}
-        assert alice.search(q="harbour", since="2026-04-01", sort=sort) == []
+        # A range in another zone, and one across a year's end and several months.
+        seoul = alice.search(
+            q="harbour", since="2026-01-01T09:00:00+09:00", until="2026-02-01T09:00:00+09:00"
+        )
+        assert {p["id"] for p in seoul} == {ids[0], ids[2], ids[5]}
+        winter = alice.search(q="harbour", since="2025-12-01", until="2026-03-01", sort=sort)
+        assert {p["id"] for p in winter} == {ids[0], ids[2], ids[3], ids[4], ids[5], ids[6]}
+        assert alice.search(q="harbour", since="2026-04-01", until="2027-01-01", sort=sort) == []
+        decade = alice.search(q="harbour", since="2020-01-01", until="2030-01-01", sort=sort)
+        assert {p["id"] for p in decade} == set(ids)  # too many months: the WHERE alone
         assert {p["id"] for p in alice.search(q="harbour", until="2026-01-01", sort=sort)} == {
             ids[4]
         }

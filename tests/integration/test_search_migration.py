@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,7 @@ def test_an_index_from_before_the_filter_column_gets_it_filled_on_upgrade(tmp_pa
                 category=p["category"],
                 project_id=p["project_id"],
                 starred=p["starred"],
+                created_at=datetime.fromisoformat(p["created_at"]),
             )
         )
         for p in made

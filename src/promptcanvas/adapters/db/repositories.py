@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from promptcanvas.adapters.db.search import PkBounds, SearchIndex, filter_tokens
+from promptcanvas.adapters.db.search import SearchIndex, filter_match
 from promptcanvas.adapters.db.tables import (
     api_keys,
     assets,
@@ -58,25 +58,6 @@ def _prompt(row: sa.Row[Any]) -> Prompt:
 
 def _prompt_values(prompt: Prompt) -> dict[str, Any]:
     return {name: getattr(prompt, name) for name in _PROMPT_FIELDS}
-
-
-def _date_bounds(query: ports.PromptQuery) -> PkBounds | None:
-    """The least and greatest pk of the owner's prompts in the query's date range, if it has one.
-
-    Read from ix_prompts_owner_created alone (the index holds the pk), with no assumption that
-    pk follows created_at. A keyword search within a month at 1M prompts: 59 -> 18-21 ms p95.
-    """
-    if query.since is None and query.until is None:
-        return None
-    in_range = [prompts.c.owner_id == query.owner_id]
-    if query.since is not None:
-        in_range.append(prompts.c.created_at >= query.since)
-    if query.until is not None:
-        in_range.append(prompts.c.created_at < query.until)
-    return (
-        sa.select(sa.func.min(prompts.c.pk)).where(*in_range).scalar_subquery(),
-        sa.select(sa.func.max(prompts.c.pk)).where(*in_range).scalar_subquery(),
-    )
 
 
 class SqlPromptRepository(ports.PromptRepository):
@@ -178,15 +159,15 @@ class SqlPromptRepository(ports.PromptRepository):
             stmt = stmt.where(sa.exists().where(*cond))
         params: dict[str, Any] = {}
         if query.terms:
-            narrow = filter_tokens(
+            narrow = filter_match(
                 tags=query.tags,
                 category=query.category,
                 project_id=query.project_id,
                 starred=query.starred,
+                since=query.since,
+                until=query.until,
             )
-            stmt, params = self.search.apply(
-                stmt, query.terms, query.sort, query.after_pk, narrow, _date_bounds(query)
-            )
+            stmt, params = self.search.apply(stmt, query.terms, query.sort, query.after_pk, narrow)
         elif query.by_date:
             # Walking (owner_id, created_at) in order beats sorting the whole range by pk
             # (116 ms -> 0.2 ms for page 1 of a 55k-prompt range at 1M prompts).

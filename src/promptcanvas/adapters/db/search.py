@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ def prompt_documents(prompt: Prompt) -> tuple[str, str, str, str]:
                 category=prompt.category,
                 project_id=prompt.project_id,
                 starred=prompt.starred,
+                created_at=prompt.created_at,
             )
         ),
     )
@@ -38,6 +40,7 @@ def filter_tokens(
     category: str | None = None,
     project_id: str | None = None,
     starred: bool | None = None,
+    created_at: datetime | None = None,
 ) -> list[str]:
     """Tokens for exact-match filters: a prompt's (what it is) or a query's (what it asks for).
 
@@ -50,8 +53,9 @@ def filter_tokens(
     a token but our word splitter (domain/text.py) never emits: no word of a prompt or query
     can meet one, so no column filter is needed (one cost 2x in ranking). Then the kind: t
     tag, c category, p project, s starred (only starred prompts carry it; "not starred" is
-    filtered by the row alone); then the label in hex, one exact token whatever its script or
-    spaces. Migration 0008 writes the same in SQL.
+    filtered by the row alone), m the UTC month created (a query asks for its date range's
+    months); then the label in hex, one exact token whatever its script or spaces.
+    Migration 0008 writes the same in SQL.
     """
     out = [f"{_FILTER}t{tag.encode().hex()}" for tag in tags]
     if category is not None:
@@ -60,14 +64,49 @@ def filter_tokens(
         out.append(f"{_FILTER}p{project_id.encode().hex()}")
     if starred:
         out.append(f"{_FILTER}s")
+    if created_at is not None:
+        out.append(_month(created_at.astimezone(UTC)))
     return out
 
 
+def _month(when: datetime) -> str:
+    return f"{_FILTER}m{when.year:04d}{when.month:02d}"
+
+
+def filter_match(
+    *,
+    tags: Sequence[str] = (),
+    category: str | None = None,
+    project_id: str | None = None,
+    starred: bool | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[str]:
+    """A query's filters as MATCH expressions, all to be ANDed (see filter_tokens).
+
+    A date range with both ends and at most _MONTHS months asks for any of its months (the
+    WHERE on created_at then cuts the first and last month to the day); otherwise the range is
+    left to the WHERE alone. A month in range at 1M prompts: 59 -> 22 ms p95 newest.
+    """
+    tokens = filter_tokens(tags=tags, category=category, project_id=project_id, starred=starred)
+    out = [f'"{token}"' for token in tokens]
+    if since is not None and until is not None and since < until:
+        first = since.astimezone(UTC)
+        last = (until - timedelta(microseconds=1)).astimezone(UTC)
+        count = (last.year - first.year) * 12 + last.month - first.month + 1
+        if count <= _MONTHS:
+            months = []
+            for i in range(count):
+                year, month = divmod(first.month - 1 + i, 12)
+                months.append(f'"{_month(datetime(first.year + year, month + 1, 1))}"')
+            out.append("(" + " OR ".join(months) + ")")
+    return out
+
+
+_MONTHS = 36
+
+
 _FILTER = "\ue000"  # see filter_tokens; migration 0008 spells it char(57344)
-
-
-# The least and greatest pk of the rows a query's other filters let through (scalar subqueries).
-PkBounds = tuple[sa.ScalarSelect[Any], sa.ScalarSelect[Any]]
 
 
 class SearchIndex(abc.ABC):
@@ -94,14 +133,12 @@ class SearchIndex(abc.ABC):
         sort: str,
         after_pk: int | None,
         filters: Sequence[str] = (),
-        bounds: PkBounds | None = None,
     ) -> tuple[sa.Select[Any], dict[str, Any]]:
         """Restrict a SELECT over `prompts` to rows matching every term, ordered by sort.
 
         after_pk continues a newest/oldest listing after that prompt (keyset paging). filters
-        (filter_tokens of the query) and bounds (the least and greatest pk any row that
-        passes the filters can have) may narrow the index's matches; the caller's WHERE
-        clauses still decide.
+        (filter_match of the query) may narrow the index's matches; the caller's WHERE clauses
+        still decide.
         """
 
 
@@ -117,8 +154,8 @@ def _quote_fts(term: QueryTerm) -> str:
 
 
 def fts_query(terms: Sequence[QueryTerm], filters: Sequence[str] = ()) -> str:
-    """The MATCH expression: every term and every filter token (filter_tokens)."""
-    return " AND ".join([*map(_quote_fts, terms), *(f'"{token}"' for token in filters)])
+    """The MATCH expression: every term and every filter (filter_match)."""
+    return " AND ".join([*map(_quote_fts, terms), *filters])
 
 
 _FTS_INSERT = sa.text(
@@ -191,7 +228,6 @@ class SqliteSearch(SearchIndex):
         sort: str,
         after_pk: int | None,
         filters: Sequence[str] = (),
-        bounds: PkBounds | None = None,
     ) -> tuple[sa.Select[Any], dict[str, Any]]:
         """Drive the query from the FTS table, so FTS5 hands back rowids already in order."""
         fts = self._fts
@@ -204,8 +240,6 @@ class SqliteSearch(SearchIndex):
         else:
             params, match = {"fts": fts_query(terms, filters)}, sa.text("prompt_fts MATCH :fts")
         stmt = stmt.join_from(fts, prompts, prompts.c.pk == fts.c.rowid).where(match)
-        if bounds is not None:  # FTS5 seeks its doclists to the range instead of walking them
-            stmt = stmt.where(fts.c.rowid.between(*bounds))
         if sort == "relevance":
             window = (
                 stmt.with_only_columns(fts.c.rowid.label("rid"), fts.c.rank.label("rnk"))
@@ -275,7 +309,6 @@ class PostgresSearch(SearchIndex):
         sort: str,
         after_pk: int | None,
         filters: Sequence[str] = (),  # noqa: ARG002 - the filters' own WHERE clauses decide
-        bounds: PkBounds | None = None,  # noqa: ARG002 - measured slower on PostgreSQL
     ) -> tuple[sa.Select[Any], dict[str, Any]]:
         """search_vector @@ query, using the GIN index."""
         parts = []

@@ -1,4 +1,4 @@
-"""SQLite search index: a column of filter tokens (category, tags, project, starred), and
+"""SQLite search index: a column of filter tokens (category, tags, project, starred, month), and
 a table of the index's words (for a last word typed so far).
 
 A search with a selective filter walked every match of its words and dropped most of them after
@@ -22,8 +22,8 @@ branch_labels = None
 depends_on = None
 
 _TOKENIZE = "tokenize='unicode61 remove_diacritics 0'"
-# filter_tokens in SQL: char(57344) is its private-use mark, and hex() spells a TEXT value's
-# UTF-8 bytes, as str.encode().hex() does.
+# filter_tokens in SQL: char(57344) is its private-use mark, hex() spells a TEXT value's UTF-8
+# bytes, as str.encode().hex() does, and created_at is stored as naive UTC 'YYYY-MM-DD ...'.
 _FILTERS = """trim(
     coalesce((SELECT group_concat(char(57344) || 't' || lower(hex(t.tag)), ' ')
               FROM prompt_tags t WHERE t.prompt_pk = p.pk), '')
@@ -32,6 +32,9 @@ _FILTERS = """trim(
     || CASE WHEN p.project_id IS NULL THEN ''
        ELSE ' ' || char(57344) || 'p' || lower(hex(p.project_id)) END
     || CASE WHEN p.starred THEN ' ' || char(57344) || 's' ELSE '' END
+    || CASE WHEN p.created_at IS NULL THEN ''
+       ELSE ' ' || char(57344) || 'm' || substr(p.created_at, 1, 4) || substr(p.created_at, 6, 2)
+       END
 )"""
 
 
