@@ -212,8 +212,8 @@ def write(conn: sa.Connection, batch: Batch, kind: str) -> None:
     if batch.tags:
         conn.execute(prompt_tags.insert(), batch.tags)
     conn.execute(SQLITE_INDEX if kind == "sqlite" else POSTGRES_INDEX, batch.search)
-    if kind == "sqlite":
-        conn.execute(SQLITE_TERMS, fts_terms(batch.search))
+    if kind == "sqlite" and (words := fts_terms(batch.search)):
+        conn.execute(SQLITE_TERMS, words)
     if batch.generations:
         conn.execute(generations.insert(), batch.generations)
         conn.execute(assets.insert(), batch.assets)

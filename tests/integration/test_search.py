@@ -215,3 +215,9 @@ def test_the_last_word_finds_every_word_it_starts_however_many_there_are(alice: 
     alice.patch(f"/api/v1/prompts/{few['cinematic']}", json={"text": "a quiet scene"})
     assert {p["id"] for p in alice.search(q="cinem")} == {few["cinema"]}
     assert {p["id"] for p in alice.search(q="cinem", sort="newest")} == {few["cinema"]}
+
+
+def test_a_prompt_without_a_single_word_is_kept_and_matches_no_search(alice: Api) -> None:
+    made = alice.create_prompt("!!! ... ???", tags=[], negative_text="")
+    assert alice.get(f"/api/v1/prompts/{made['id']}").status_code == 200
+    assert alice.search(q="!!!") == []

@@ -215,7 +215,8 @@ class SqliteSearch(SearchIndex):
         rows = [fts_row(prompt) for prompt in new]
         conn.execute(sa.text("DELETE FROM prompt_fts WHERE rowid = :pk"), rows)
         conn.execute(_FTS_INSERT, rows)
-        conn.execute(_TERMS_INSERT, fts_terms(rows))
+        if words := fts_terms(rows):
+            conn.execute(_TERMS_INSERT, words)
 
     def remove(self, conn: sa.Connection, pk: int) -> None:
         """Remove the entry of prompt pk."""
