@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from promptcanvas.adapters.db.tables import prompts
 from promptcanvas.domain.prompts import Prompt
 from promptcanvas.domain.text import QueryTerm, index_document, index_tokens
+from promptcanvas.ports.repositories import PromptQuery
 
 
 def prompt_documents(prompt: Prompt) -> tuple[str, str, str, str]:
@@ -73,23 +74,21 @@ def _month(when: datetime) -> str:
     return f"{_FILTER}m{when.year:04d}{when.month:02d}"
 
 
-def filter_match(
-    *,
-    tags: Sequence[str] = (),
-    category: str | None = None,
-    project_id: str | None = None,
-    starred: bool | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> list[str]:
+def filter_match(query: PromptQuery) -> list[str]:
     """A query's filters as MATCH expressions, all to be ANDed (see filter_tokens).
 
     A date range with both ends and at most _MONTHS months asks for any of its months (the
     WHERE on created_at then cuts the first and last month to the day); otherwise the range is
     left to the WHERE alone. A month in range at 1M prompts: 59 -> 22 ms p95 newest.
     """
-    tokens = filter_tokens(tags=tags, category=category, project_id=project_id, starred=starred)
+    tokens = filter_tokens(
+        tags=query.tags,
+        category=query.category,
+        project_id=query.project_id,
+        starred=query.starred,
+    )
     out = [f'"{token}"' for token in tokens]
+    since, until = query.since, query.until
     if since is not None and until is not None and since < until:
         first = since.astimezone(UTC)
         last = (until - timedelta(microseconds=1)).astimezone(UTC)
