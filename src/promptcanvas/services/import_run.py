@@ -131,6 +131,9 @@ class ImportRun:
                 settled.append((state.state, e.name, state.reason))
             else:
                 settled.append(("unchanged", e.name, None))
+        # Start the disk reading them now: a chunk is read ahead of the one being recorded, so
+        # a folder not in the system's cache arrives while earlier files are worked on.
+        self.source.prefetch(todo)
         if self.loader is None:
             done: Future[list[Result]] = Future()
             done.set_result(list(self.io.map(self._load, todo)))
