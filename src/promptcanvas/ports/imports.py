@@ -69,8 +69,8 @@ class ImportRepository(abc.ABC):
         output (an earlier import, a generated file, an upload attached to a prompt)."""
 
     @abc.abstractmethod
-    def add_assets(self, new: Sequence[Asset]) -> dict[str, Asset]:
-        """Insert assets the owner does not have yet; every one's stored row, by sha256.
+    def add_assets(self, new: Sequence[Asset]) -> dict[str, str]:
+        """Insert assets the owner does not have yet; every one's stored id, by sha256.
 
         An asset whose bytes the owner already has keeps its existing row.
         """

@@ -203,10 +203,10 @@ class ChunkWriter:
             uow.assets.add_generations(generations)
             states = list(failed)
             for x, generation in zip(fresh, generations, strict=True):
-                states.append(self._state(x, keys, IMPORTED, stored[x.sha].id, generation.id))
+                states.append(self._state(x, keys, IMPORTED, stored[x.sha], generation.id))
                 settled.append((x, IMPORTED))
             for x in duplicates:
-                known = self.assets.get(x.sha) or (stored[x.sha].id if x.sha in stored else None)
+                known = self.assets.get(x.sha) or stored.get(x.sha)
                 if known is None:  # a copy of bytes an earlier chunk could not import
                     states.append(self._state(x, keys, FAILED, None, None, TRUNCATED))
                     settled.append((x, FAILED))
@@ -216,7 +216,7 @@ class ChunkWriter:
             repo.record(states)
             uow.commit()
         self.prompts.ids.update(created)
-        self.assets.update({sha: asset.id for sha, asset in stored.items()})
+        self.assets.update(stored)
         self.claimed.difference_update(claimed)
         return settled
 
@@ -258,7 +258,7 @@ class ChunkWriter:
             phash=x.phash,
         )
 
-    def _generation(self, x: Loaded, asset: Asset, created: dict[bytes, str]) -> Generation:
+    def _generation(self, x: Loaded, asset_id: str, created: dict[bytes, str]) -> Generation:
         key = records.wording_key(x.text, x.negative)
         r = x.recorded
         return Generation(
@@ -271,7 +271,7 @@ class ChunkWriter:
             parameters=r.parameters,
             created_at=x.when,
             seed=r.seed,
-            asset_ids=[asset.id],
+            asset_ids=[asset_id],
             finished_at=x.when,
         )
 

@@ -94,20 +94,22 @@ class SqlImportRepository(ports.ImportRepository):
             found.update({r[0]: r[1] for r in rows})
         return found
 
-    def add_assets(self, new: Sequence[Asset]) -> dict[str, Asset]:
-        """Insert missing assets in one statement; return each stored row by sha256."""
+    def add_assets(self, new: Sequence[Asset]) -> dict[str, str]:
+        """Insert missing assets in one statement; return each stored id by sha256."""
         if not new:
             return {}
         owner_id = new[0].owner_id
         assert all(a.owner_id == owner_id for a in new), "one owner per call"
         stmt = self._insert()(assets).on_conflict_do_nothing(index_elements=["owner_id", "sha256"])
         self.conn.execute(stmt, [{n: getattr(a, n) for n in _ASSET_FIELDS} for a in new])
-        stored: dict[str, Asset] = {}
+        stored: dict[str, str] = {}
         for chunk in _chunks(sorted({a.sha256 for a in new})):
             rows = self.conn.execute(
-                sa.select(assets).where(assets.c.owner_id == owner_id, assets.c.sha256.in_(chunk))
+                sa.select(assets.c.sha256, assets.c.id).where(
+                    assets.c.owner_id == owner_id, assets.c.sha256.in_(chunk)
+                )
             )
-            stored.update({r.sha256: _asset(r) for r in rows})
+            stored.update({r[0]: r[1] for r in rows})
         return stored
 
     def add_prompts(self, new: Sequence[Prompt]) -> None:

@@ -97,7 +97,7 @@ prompts = sa.Table(
         primary_key=True,
         autoincrement=True,
     ),
-    sa.Column("id", ID, nullable=False, unique=True),
+    sa.Column("id", ID, nullable=False, unique=True, insert_sentinel=True),
     sa.Column("owner_id", ID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("negative_text", sa.Text, nullable=False, default=""),
