@@ -221,8 +221,11 @@ def queue_celery(ctx: Context) -> Outcome:
 
 @benchmark("import", "Import rate", 5)
 def import_rate(ctx: Context) -> Outcome:
-    """`promptcanvas import` of a generated folder: metadata only, with thumbnails, re-run."""
-    from bench.import_rate import build, one_run
+    """`promptcanvas import` of a folder: metadata only, with thumbnails, re-run; warm and cold.
+
+    Warm: the folder read just before (untimed). Cold: its pages dropped from the cache.
+    """
+    from bench.import_rate import COLD, build, one_run
 
     n = ctx.size("import_files")
     folder = CACHE / f"import-corpus-{n}"
@@ -244,6 +247,11 @@ def import_rate(ctx: Context) -> Outcome:
                 *iib,
             ),
             Figure("with thumbnails", "files/s", rate("with thumbnails"), 200, ">="),
+            *(
+                [Figure(f"{COLD} (no goal)", "files/s", rate(COLD), None, ">=")]
+                if all(any(r["mode"] == COLD for r in run) for run in runs)
+                else []
+            ),
             Figure(
                 "re-run, all unchanged (no goal)",
                 "files/s",
