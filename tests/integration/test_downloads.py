@@ -13,7 +13,6 @@ from urllib.parse import unquote
 
 import pytest
 from PIL import Image
-from sd_parsers import ParserManager
 
 from promptcanvas.bootstrap import Container
 from promptcanvas.ports.providers import ImageRequest, ImageResult
@@ -25,6 +24,7 @@ from promptcanvas.settings import ProviderConfig, Settings
 from tests import factories
 from tests.conftest import Api
 from tests.jobs import drain, no_wait_retries
+from tests.peers import sd_parse
 
 FIXTURES = Path("/work/shared/fixtures/metadata")
 TEXT = '밤하늘 아래 고양이, 夜空の猫, "lantern": warm'
@@ -99,7 +99,7 @@ def check_generation_metadata(data: bytes, generation: dict[str, Any]) -> None:
     )
     assert record.extra["generation_id"] == generation["id"]
     assert record.extra["prompt_id"] == generation["prompt_id"]
-    info = ParserManager().parse(io.BytesIO(data))
+    info = sd_parse(data)
     assert info is not None
     assert (info.full_prompt, info.full_negative_prompt) == (TEXT, NEGATIVE)
     assert info.samplers[0].parameters["seed"] == str(3_000_000_007)
@@ -168,7 +168,7 @@ def test_an_upload_keeps_what_it_carries(alice: Api) -> None:
         "monochrome",
     )
     assert (record.seed, record.steps, record.model_hash) == (235284042, 15, "c0d1994c73")
-    info = ParserManager().parse(io.BytesIO(converted.content))
+    info = sd_parse(converted.content)
     assert info is not None and info.full_prompt == "photo of a duck"
     disposition = converted.headers["content-disposition"]
     assert 'filename="_.jpg"' not in disposition
@@ -183,7 +183,7 @@ def test_comfyui_graphs_survive_a_trip_through_jpeg(alice: Api) -> None:
     as_jpeg = download(alice, asset["id"], format="jpeg")
     assert as_jpeg.status_code == 200, as_jpeg.text
     # Tools that only read A1111 text find the prompt and settings written for them.
-    info = ParserManager().parse(io.BytesIO(as_jpeg.content))
+    info = sd_parse(as_jpeg.content)
     assert info is not None and "victorian woman with wings" in info.full_prompt
     record = read_metadata(as_jpeg.content)
     assert (record.generator, record.seed, record.steps) == ("ComfyUI", 280823642470253, 20)

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sd_parsers import ParserManager
 
 from promptcanvas.bootstrap import Container, bootstrap
 from promptcanvas.services.exporting import ProjectExporter
 from promptcanvas.services.generate import GenerationRequest
 from tests.cli import Cli
 from tests.jobs import add_fake, drain
+from tests.peers import sd_parse
 
 FIXTURES = Path("/work/shared/fixtures/metadata")
 
@@ -101,7 +101,7 @@ def test_export_writes_images_manifest_and_csv(cli: Cli, tmp_path: Path) -> None
         (file,) = g["files"]
         data = files[file["name"]]
         Image.open(io.BytesIO(data)).load()
-        info = ParserManager().parse(io.BytesIO(data))
+        info = sd_parse(data)
         assert info is not None
         text = made["cat"].text if g["prompt_id"] == made["cat"].id else made["fox"].text
         assert info.full_prompt == text

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sd_parsers import ParserManager
 from sd_parsers.data import PromptInfo
 
 from promptcanvas.bootstrap import Container
@@ -23,6 +22,7 @@ from promptcanvas.services.metadata import a1111
 from promptcanvas.services.metadata.reader import read_metadata
 from tests.cli import Cli
 from tests.conftest import Api
+from tests.peers import sd_parse
 
 PROMPTS = [
     pytest.param("a lighthouse on a cliff at dusk, oil painting", "blurry, low quality", id="en"),
@@ -48,7 +48,7 @@ def read_back(data: bytes) -> tuple[Image.Image, PromptInfo]:
     """The picture as Pillow opens it and its metadata as sd-parsers reads it."""
     image = Image.open(io.BytesIO(data))
     image.load()  # decodes every pixel: a truncated or corrupt file fails here
-    info = ParserManager().parse(io.BytesIO(data))
+    info = sd_parse(data)
     assert info is not None, "sd-parsers found no generation parameters"
     return image, info
 
@@ -158,5 +158,5 @@ def test_cli_generate_writes_a_readable_png(
     assert Path(path).is_file() and Path(path).is_relative_to(tmp_path / "data")
     check_file(Path(path).read_bytes(), text, negative, generation)
     # sd-parsers also reads the file by its path, as a user of the CLI would hand it over.
-    info = ParserManager().parse(path)
+    info = sd_parse(path)
     assert info is not None and info.full_prompt == text

@@ -26,11 +26,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from sd_parsers import ParserManager
 
 from promptcanvas.services.metadata import ours, writer
 from promptcanvas.services.metadata.reader import read_metadata
 from promptcanvas.services.metadata.record import GenerationMetadata, Lora
+from tests.peers import sd_parse
 
 FORMATS = ("PNG", "JPEG", "WEBP")
 # Example counts keep the file to a few seconds; ROUNDTRIP_SCALE=50 searches far wider.
@@ -266,13 +266,28 @@ def test_sd_parsers_reads_our_a1111_text(
         height=6,
         extra={"provider": "local"},
     )
-    info = ParserManager().parse(io.BytesIO(writer.embed(IMAGES[kind], record)))
+    info = sd_parse(writer.embed(IMAGES[kind], record))
     assert info is not None, kind
     assert (info.full_prompt, info.full_negative_prompt) == (prompt, negative)
     (pass_,) = info.samplers
     assert pass_.name == sampler
     assert pass_.parameters == {"seed": str(seed), "steps": "25", "cfg_scale": "6.5"}
     assert pass_.model is not None and pass_.model.name == model
+
+
+def test_sd_parsers_answers_for_each_file_alone_in_a_long_run() -> None:
+    # Unguarded, sd-parsers 0.6 hands back a freed image's EXIF comment when the next image
+    # reuses its id (1 in 300 files here); the checks above would then fail at random.
+    files = {
+        f"prompt {i}": writer.embed(IMAGES["JPEG"], GenerationMetadata(prompt=f"prompt {i}"))
+        for i in range(300)
+    }
+    wrong = {
+        text
+        for text, data in files.items()
+        if (info := sd_parse(data)) is None or info.full_prompt != text
+    }
+    assert wrong == set()
 
 
 # -- the files themselves ------------------------------------------------------------------
