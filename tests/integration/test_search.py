@@ -75,6 +75,38 @@ def test_relevance_puts_text_matches_before_negative_matches(alice: Api) -> None
     assert newest == [in_negative["id"], in_text["id"]]
 
 
+def _ranks_like_bm25(container: Container) -> None:
+    if container.db.kind != "sqlite":
+        pytest.skip("PostgreSQL ranks with ts_rank, which weighs neither rarity nor length")
+
+
+def test_relevance_weighs_a_rare_word_above_a_common_one(alice: Api, container: Container) -> None:
+    _ranks_like_bm25(container)
+    for i in range(12):
+        alice.create_prompt(f"a river at dusk, study {i}")
+    castle_twice = alice.create_prompt("castle castle beside a river")["id"]
+    river_twice = alice.create_prompt("river river beside a castle")["id"]  # newer
+    ranked = [p["id"] for p in alice.search(q="castle river")]
+    assert ranked == [castle_twice, river_twice]
+
+
+def test_relevance_counts_repeats_and_prefers_the_shorter_prompt(
+    alice: Api, container: Container
+) -> None:
+    _ranks_like_bm25(container)
+    short = alice.create_prompt("a lighthouse")["id"]
+    long = alice.create_prompt("a lighthouse on a rocky coast under grey winter clouds")["id"]
+    assert [p["id"] for p in alice.search(q="lighthouse")] == [short, long]
+    twice = alice.create_prompt("lighthouse lighthouse dusk")["id"]
+    once = alice.create_prompt("a lighthouse dusk")["id"]
+    assert [p["id"] for p in alice.search(q="lighthouse dusk")] == [twice, once]
+    # The last word still being typed ranks by the words it starts, and so do Korean words.
+    assert [p["id"] for p in alice.search(q="dusk lightho")] == [twice, once]
+    for_ko = alice.create_prompt("강아지 강아지 산책")["id"]
+    alice.create_prompt("강아지 산책 공원")
+    assert [p["id"] for p in alice.search(q="강아지 산책")][0] == for_ko
+
+
 def test_search_follows_edits_and_revisions(alice: Api) -> None:
     p = alice.create_prompt("a red fox")
     alice.patch(f"/api/v1/prompts/{p['id']}", json={"text": "a silver wolf"})
