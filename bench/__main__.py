@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = {**{n: r for n, r in earlier.items() if n in REGISTRY}, **runs}
     chosen_all = sorted((REGISTRY[n] for n in runs), key=lambda b: b.issue)
     merged = [(item, outcome_of(runs[item.name])) for item in chosen_all]
-    stamps = {name: (r["commit"], r["date"]) for name, r in runs.items()}
+    stamps = {n: (r["commit"], r["date"], r.get("cpu_reference_ms")) for n, r in runs.items()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(info, ctx.mode, merged, stamps))
     store.parent.mkdir(parents=True, exist_ok=True)
@@ -137,6 +137,7 @@ def run_record(info: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
     return {
         "commit": info["commit"] + ("+dirty" if info["dirty"] else ""),
         "date": info["date"],
+        "cpu_reference_ms": info["cpu_reference_ms"],
         "outcome": dataclasses.asdict(outcome),
     }
 

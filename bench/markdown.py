@@ -6,6 +6,7 @@ import os
 import platform
 import sqlite3
 import subprocess
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,10 +39,23 @@ def machine(postgres_url: str | None) -> dict[str, Any]:
         "commit": commit.stdout.strip() or "unknown",
         "dirty": bool(status.stdout.strip()),
         "load_before": os.getloadavg()[0],
+        "cpu_reference_ms": cpu_reference_ms(),
     }
     if postgres_url:
         info["postgresql"] = _postgres_version(postgres_url)
     return info
+
+
+def cpu_reference_ms() -> float:
+    """A fixed pure-Python loop (`sum(range(10**6))`), best of five, in ms: how fast this VM ran
+    that day. It swings 2-3x between days here (session 10 about 9 ms, session 11 about 20), so
+    figures measured on different days compare only beside it."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(range(10**6))
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
 
 
 def _postgres_version(url: str) -> str:
@@ -103,9 +117,10 @@ def render(
     info: dict[str, Any],
     mode: str,
     results: list[tuple[Benchmark, Outcome]],
-    stamps: dict[str, tuple[str, str]] | None = None,
+    stamps: dict[str, tuple[str, str, float | None]] | None = None,
 ) -> str:
-    """The whole document. `stamps` gives each benchmark's (commit, date) when the report
+    """The whole document. `stamps` gives each benchmark's (commit, date, CPU reference or None)
+    when the report
     merges runs made at different times (`--update`)."""
     stamps = stamps or {}
     dirty = " (working tree differs from the commit)" if info["dirty"] else ""
@@ -121,6 +136,8 @@ def render(
         f"- Machine: {info['cores']} cores ({info['cpu']}), {info['ram_gib']} GiB RAM; "
         f"Python {info['python']}, SQLite {info['sqlite']}, PostgreSQL {info['postgresql']}",
         f"- Load average (1 min): {info['load_before']:.2f} before, {info['load_after']:.2f} after",
+        f"- CPU reference: {info['cpu_reference_ms']} ms for `sum(range(10**6))` (best of 5; "
+        "lower is faster; compare figures from different runs beside it)",
         *_earlier(info, stamps),
         "- Each figure: min / median / max over the repeated runs; the goal is judged on the "
         "median. Ratio: how many times better ours is than the baseline or peer measured in "
@@ -144,8 +161,9 @@ def render(
         doc = (item.run.__doc__ or "").strip().splitlines()
         body.append(f"{doc[0] if doc else ''} Took {outcome.seconds:.0f} s; {outcome.status}.")
         if item.name in stamps:
-            commit, date = stamps[item.name]
-            body.append(f"Measured at commit `{commit}` on {date}.")
+            commit, date, reference = stamps[item.name]
+            speed = "" if reference is None else f", CPU reference {reference} ms"
+            body.append(f"Measured at commit `{commit}` on {date}{speed}.")
         body += [f"- {note}" for note in outcome.notes]
         if outcome.figures:
             body += [
@@ -165,11 +183,11 @@ def render(
     return "\n".join(head + body) + "\n"
 
 
-def _earlier(info: dict[str, Any], stamps: dict[str, tuple[str, str]]) -> list[str]:
+def _earlier(info: dict[str, Any], stamps: dict[str, tuple[str, str, float | None]]) -> list[str]:
     """A header line naming the benchmarks whose figures come from an earlier run."""
     this = info["commit"] + ("+dirty" if info["dirty"] else "")
     older = sorted(
-        n for n, (commit, date) in stamps.items() if (commit, date) != (this, info["date"])
+        n for n, (commit, date, _) in stamps.items() if (commit, date) != (this, info["date"])
     )
     if not older:
         return []
