@@ -205,7 +205,7 @@ class ImportRun:
             broken: dict[str, str] = {}
             for x, thumb in zip(batch.unstored, self._thumbs(batch), strict=True):
                 if thumb.data is None:
-                    broken[x.sha] = thumb.error or "truncated or corrupt"
+                    broken[x.sha] = thumb.error or TRUNCATED
                     continue
                 x.thumb = thumb.data
                 batch.thumb_files.append((x.add_thumbnail(thumb), thumb.data))
