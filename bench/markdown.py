@@ -48,8 +48,8 @@ def machine(postgres_url: str | None) -> dict[str, Any]:
 
 def cpu_reference_ms() -> float:
     """A fixed pure-Python loop (`sum(range(10**6))`), best of five, in ms: how fast this VM ran
-    that day. It swings 2-3x between days here (session 10 about 9 ms, session 11 about 20), so
-    figures measured on different days compare only beside it."""
+    that day. This VM's speed swings between days (session 11 read 19-21 ms while the same
+    import code ran 2-3x slower than in session 10), so runs compare only beside it."""
     best = float("inf")
     for _ in range(5):
         started = time.perf_counter()
