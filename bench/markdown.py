@@ -119,9 +119,8 @@ def render(
     results: list[tuple[Benchmark, Outcome]],
     stamps: dict[str, tuple[str, str, float | None]] | None = None,
 ) -> str:
-    """The whole document. `stamps` gives each benchmark's (commit, date, CPU reference or None)
-    when the report
-    merges runs made at different times (`--update`)."""
+    """The whole document. `stamps` gives each benchmark's (commit, date, CPU reference or
+    None) when the report merges runs made at different times (`--update`)."""
     stamps = stamps or {}
     dirty = " (working tree differs from the commit)" if info["dirty"] else ""
     head = [
